@@ -1,0 +1,39 @@
+# ShopRecon: the README's commands. `make demo` runs the main job on the local database,
+# `make test` runs the full test suite against a real PostgreSQL, `make bench` the benchmarks.
+SWIFT ?= swift
+DEVDB := Deploy/dev-db.sh
+BENCH_ROWS ?= 1000000
+
+.PHONY: demo test bench db-start db-stop db-status build release clean
+
+demo: db-start build
+	@bin=$$($(SWIFT) build --show-bin-path) && \
+	  $$bin/shoprecon db migrate && \
+	  $$bin/shoprecon db status
+
+test: db-start
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench: db-start
+	$(SWIFT) build -c release --product shoprecon-bench
+	@bin=$$($(SWIFT) build -c release --show-bin-path) && \
+	  $$bin/shoprecon-bench pg --rows $(BENCH_ROWS)
+
+build:
+	$(SWIFT) build --product shoprecon
+
+release:
+	$(SWIFT) build -c release
+
+db-start:
+	@$(DEVDB) start
+
+db-stop:
+	@$(DEVDB) stop
+
+db-status:
+	@$(DEVDB) status
+
+clean:
+	rm -rf .build
