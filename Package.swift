@@ -36,6 +36,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Tenancy",
+            dependencies: ["PostgresClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ShopReconTestSupport",
             dependencies: ["PostgresClient"],
             path: "Tests/ShopReconTestSupport",
@@ -45,6 +50,7 @@ let package = Package(
             name: "ShopReconCLI",
             dependencies: [
                 "PostgresClient",
+                "Tenancy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -62,6 +68,11 @@ let package = Package(
         .testTarget(
             name: "PostgresClientTests",
             dependencies: ["PostgresClient", "ShopReconTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TenancyTests",
+            dependencies: ["Tenancy", "PostgresClient", "ShopReconTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -26,13 +26,21 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// The local development cluster started by `Deploy/dev-db.sh`.
     public static let developmentURL = "postgresql://shoprecon_owner:shoprecon_owner@127.0.0.1:54329/shoprecon"
 
-    /// `DATABASE_URL` from the environment, else the local development cluster.
+    /// The application role on the local development cluster: tenant sessions connect as it.
+    public static let developmentAppURL = "postgresql://shoprecon_app:shoprecon_app@127.0.0.1:54329/shoprecon"
+
+    /// Which role of the local development cluster to fall back on.
+    public enum DevelopmentRole: Sendable { case owner, application }
+
+    /// `DATABASE_URL` from the environment, else the local development cluster (as the schema
+    /// owner for migrations and operator commands, as the application role for tenant sessions).
     public static func fromEnvironment(applicationName: String = "shoprecon",
+                                       developmentRole: DevelopmentRole = .owner,
                                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PostgresConfiguration {
         if let url = environment["DATABASE_URL"], !url.isEmpty {
             return try PostgresConfiguration(url, applicationName: applicationName)
         }
-        var url = developmentURL
+        var url = developmentRole == .owner ? developmentURL : developmentAppURL
         if let port = environment["SHOPRECON_DEV_PORT"], let number = Int(port) {
             url = url.replacingOccurrences(of: ":54329/", with: ":\(number)/")
         }

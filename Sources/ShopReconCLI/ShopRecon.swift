@@ -14,6 +14,7 @@ struct ShopRecon: AsyncParsableCommand {
             5 conflict, 10 internal or database unavailable.
             """,
         version: "0.1.0",
-        subcommands: [DBCommand.self]
+        subcommands: [DBCommand.self, Login.self, Logout.self, WhoAmI.self, TenantCommand.self, UserCommand.self,
+                      GroupCommand.self, StoreCommand.self, RoleCommand.self, AuditCommand.self]
     )
 }

@@ -8,11 +8,13 @@ struct ConnectionOptions: ParsableArguments {
                                valueName: "url"))
     var databaseURL: String?
 
-    func configuration() throws -> PostgresConfiguration {
+    /// The configured database; without one, the local cluster as the owner (migrations,
+    /// operator commands) or as the application role (tenant sessions).
+    func configuration(developmentRole: PostgresConfiguration.DevelopmentRole = .owner) throws -> PostgresConfiguration {
         if let databaseURL {
             return try PostgresConfiguration(databaseURL, applicationName: "shoprecon")
         }
-        return try PostgresConfiguration.fromEnvironment(applicationName: "shoprecon")
+        return try PostgresConfiguration.fromEnvironment(applicationName: "shoprecon", developmentRole: developmentRole)
     }
 
     func connect() async throws -> PostgresConnection {

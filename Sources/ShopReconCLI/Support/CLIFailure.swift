@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PostgresClient
+import Tenancy
 
 /// An error meant for the person at the terminal: what went wrong, what to do, and the exit
 /// code scripts branch on.
@@ -25,6 +26,15 @@ func runCommand(_ body: () async throws -> Void) async throws {
     } catch let error as CLIFailure {
         report(error.message, hint: error.hint)
         throw ExitCode(error.exit.rawValue)
+    } catch let error as TenancyError {
+        let exit: CLIFailure.Exit = switch error.kind {
+        case .invalidInput: .badInput
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .permissionDenied, .authenticationFailed: .permissionDenied
+        }
+        report(error.message, hint: error.hint)
+        throw ExitCode(exit.rawValue)
     } catch let error as PostgresError {
         let (exit, hint) = classify(error)
         report(error.serverInfo?[.message].map { "database: \($0)" } ?? error.message, hint: error.hint ?? hint)
@@ -46,7 +56,7 @@ func runCommand(_ body: () async throws -> Void) async throws {
 private func classify(_ error: PostgresError) -> (CLIFailure.Exit, String?) {
     switch error.sqlState {
     case SQLState.insufficientPrivilege?:
-        return (.permissionDenied, "your role does not allow this; ask an owner or finance manager")
+        return (.permissionDenied, "your role does not allow this; operator commands (--tenant) need the schema owner's credentials in DATABASE_URL, others a user with the right role")
     case SQLState.uniqueViolation?:
         return (.conflict, "it already exists")
     case SQLState.foreignKeyViolation?, SQLState.checkViolation?, SQLState.notNullViolation?:
