@@ -447,22 +447,42 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 $fn$;
 
 -- A user changes their own password: the session proves who they are, the current password
--- that it is really them at the keyboard.
-CREATE FUNCTION auth_change_password(p_token text, p_current text, p_new text) RETURNS boolean
+-- that it is really them at the keyboard. Wrong current passwords count towards the lock-out,
+-- as at login, so a stolen token cannot be used to guess the password. Call it on its own, not
+-- inside a transaction that a failure would roll back.
+CREATE FUNCTION auth_change_password(p_token text, p_current text, p_new text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 DECLARE
     u users;
+    attempts integer;
 BEGIN
     SELECT users.* INTO u FROM sessions s
     JOIN users ON users.tenant_id = s.tenant_id AND users.user_id = s.user_id AND users.status = 'active'
+    JOIN tenants t ON t.tenant_id = s.tenant_id AND t.status = 'active'
     WHERE s.token_hash = digest(p_token, 'sha256') AND s.revoked_at IS NULL AND s.expires_at > now()
     FOR UPDATE OF users;
-    IF NOT FOUND OR u.password_hash IS NULL OR crypt(p_current, u.password_hash) <> u.password_hash THEN
-        RETURN false;
+    IF NOT FOUND OR u.password_hash IS NULL THEN
+        RETURN 'invalid_session';
     END IF;
+    IF u.locked_until IS NOT NULL AND u.locked_until > now() THEN
+        RETURN 'locked';
+    END IF;
+    IF crypt(p_current, u.password_hash) <> u.password_hash THEN
+        attempts := CASE WHEN u.locked_until IS NOT NULL THEN 1 ELSE u.failed_attempts + 1 END;
+        UPDATE users SET failed_attempts = attempts,
+                         locked_until = CASE WHEN attempts >= 5 THEN now() + interval '15 minutes' END
+        WHERE tenant_id = u.tenant_id AND user_id = u.user_id;
+        INSERT INTO audit_log (tenant_id, actor, user_id, action, target, after)
+        VALUES (u.tenant_id, 'user:' || u.username, u.user_id, 'users.password_change_failed', 'users:' || u.username,
+                jsonb_build_object('failed_attempts', attempts, 'locked', attempts >= 5));
+        RETURN CASE WHEN attempts >= 5 THEN 'locked' ELSE 'wrong_password' END;
+    END IF;
+    -- The audit trigger names the actor from this transaction's context.
+    EXECUTE format('SET LOCAL app.actor = %L', 'user:' || u.username);
+    EXECUTE format('SET LOCAL app.user_id = %L', u.user_id);
     UPDATE users SET password_hash = crypt(p_new, gen_salt('bf', 12)), failed_attempts = 0, locked_until = NULL
     WHERE tenant_id = u.tenant_id AND user_id = u.user_id;
-    RETURN true;
+    RETURN 'ok';
 END
 $fn$;
 

@@ -22,7 +22,8 @@ public final class PostgresResult: @unchecked Sendable, RandomAccessCollection {
             var types: [PostgresDataType] = []
             names.reserveCapacity(count)
             for column in 0..<count {
-                names.append(String(cString: PQfname(handle, Int32(column))))
+                // COPY results describe their columns without names: PQfname is NULL there.
+                names.append(PQfname(handle, Int32(column)).map { String(cString: $0) } ?? "")
                 types.append(PostgresDataType(PQftype(handle, Int32(column))))
             }
             columnNames = names

@@ -26,6 +26,18 @@ public struct TestDatabase: Sendable {
         return "postgresql://shoprecon_owner:shoprecon_owner@127.0.0.1:\(env["SHOPRECON_DEV_PORT"] ?? "54329")/postgres"
     }
 
+    /// URL of the application role (`shoprecon_app`, LOGIN on the dev cluster) on the test server.
+    public static var appURL: String {
+        let env = ProcessInfo.processInfo.environment
+        if let url = env["SHOPRECON_TEST_APP_URL"], !url.isEmpty { return url }
+        return "postgresql://shoprecon_app:shoprecon_app@127.0.0.1:\(env["SHOPRECON_DEV_PORT"] ?? "54329")/postgres"
+    }
+
+    /// Connects as the application role to this suite's database: what the CLI and daemons use.
+    public var appConfiguration: PostgresConfiguration {
+        get throws { try PostgresConfiguration(Self.appURL, applicationName: "shoprecon-tests").with(database: name) }
+    }
+
     public static func adminConfiguration() throws -> PostgresConfiguration {
         try PostgresConfiguration(adminURL, applicationName: "shoprecon-tests")
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Types that can be elements of a one-dimensional PostgreSQL array parameter or result.
 public protocol PostgresArrayElement: PostgresEncodable, PostgresDecodable {
     static var postgresArrayType: PostgresDataType { get }
@@ -8,6 +10,13 @@ extension Int: PostgresArrayElement { public static var postgresArrayType: Postg
 extension Int64: PostgresArrayElement { public static var postgresArrayType: PostgresDataType { .int8Array } }
 extension Int32: PostgresArrayElement { public static var postgresArrayType: PostgresDataType { .int8Array } }
 extension Bool: PostgresArrayElement { public static var postgresArrayType: PostgresDataType { .boolArray } }
+extension Int16: PostgresArrayElement { public static var postgresArrayType: PostgresDataType { .int8Array } }
+extension Date: PostgresArrayElement { public static var postgresArrayType: PostgresDataType { .timestamptzArray } }
+
+/// `[String?]` and friends: `nil` elements travel as SQL NULL.
+extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
+    public static var postgresArrayType: PostgresDataType { Wrapped.postgresArrayType }
+}
 
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresType: PostgresDataType { Element.postgresArrayType }
@@ -63,11 +72,14 @@ extension Array: PostgresDecodable where Element: PostgresArrayElement {
                     i += 1
                 }
             }
+            let value: Element
             if !quoted && element == [UInt8]("NULL".utf8) {
-                throw PostgresError(code: .decoding, message: "column \"\(cell.columnName)\" has a NULL array element")
-            }
-            let value = try element.withUnsafeBufferPointer { buffer in
-                try Element.decode(from: PostgresCell(bytes: buffer, type: .unknown, columnName: cell.columnName, row: cell.row))
+                // Optional elements become nil; others report the NULL with the column's name.
+                value = try Element.decode(from: PostgresCell(bytes: nil, type: .unknown, columnName: cell.columnName, row: cell.row))
+            } else {
+                value = try element.withUnsafeBufferPointer { buffer in
+                    try Element.decode(from: PostgresCell(bytes: buffer, type: .unknown, columnName: cell.columnName, row: cell.row))
+                }
             }
             result.append(value)
             if i < end {

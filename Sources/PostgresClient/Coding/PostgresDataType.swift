@@ -27,4 +27,6 @@ public struct PostgresDataType: Hashable, Sendable, CustomStringConvertible {
     public static let textArray = PostgresDataType(1009)
     public static let boolArray = PostgresDataType(1000)
     public static let uuidArray = PostgresDataType(2951)
+    public static let timestamptzArray = PostgresDataType(1185)
+    public static let jsonbArray = PostgresDataType(3807)
 }

@@ -65,20 +65,28 @@ extension PostgresConnection {
 
     /// Whether the connection can be handed to the next user: open, not in a transaction,
     /// and without an unread error from the server (a terminated backend announces itself on
-    /// the socket, which this notices without a round trip).
+    /// the socket, which this notices; only then does it cost a round trip).
     func prepareForReuse() -> Bool {
         guard !isBroken, let conn = handle?.pointer, PQstatus(conn) == CONNECTION_OK else { return false }
         var fd = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        var unsolicitedInput = false
         if poll(&fd, 1, 0) > 0 {
             if PQconsumeInput(conn) != 1 || PQstatus(conn) != CONNECTION_OK {
                 isBroken = true
                 return false
             }
             while let raw = PQnotifies(conn) { PQfreemem(raw) }
+            unsolicitedInput = true
         }
         switch PQtransactionStatus(conn) {
         case PQTRANS_IDLE:
-            return true
+            // A terminated backend first sends its FATAL message and only then closes the
+            // socket; PQconsumeInput returns after reading the message, without an error, so
+            // unsolicited input is confirmed with a round trip before the connection is lent.
+            guard unsolicitedInput else { return true }
+            if ping() { return true }
+            isBroken = true
+            return false
         case PQTRANS_INTRANS, PQTRANS_INERROR:
             return (try? query("ROLLBACK")) != nil
         default:

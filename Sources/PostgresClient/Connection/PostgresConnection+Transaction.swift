@@ -32,11 +32,20 @@ extension PostgresConnection {
             rollbackQuietly()
             throw error
         }
+        let commit: PostgresResult
         do {
-            try query("COMMIT")
+            commit = try query("COMMIT")
         } catch {
             rollbackQuietly()
             throw error
+        }
+        // COMMIT of a transaction in which a statement failed (its error caught and ignored by
+        // `body`) rolls back instead, reporting success with the tag ROLLBACK.
+        if commit.commandTag == "ROLLBACK" {
+            let message = "the transaction was rolled back, not committed: a statement in it failed"
+            throw PostgresError(code: .server, message: message,
+                                hint: "an error inside the transaction was caught and ignored; let it propagate or use a nested transaction (savepoint)",
+                                serverInfo: .init(fields: [.severity: "ERROR", .sqlState: "25P02", .message: message]))
         }
         return value
     }

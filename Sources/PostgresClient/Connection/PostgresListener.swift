@@ -18,7 +18,16 @@ public actor PostgresListener {
 
     public func listen(_ channel: String) async throws {
         channels.insert(channel)
-        if let connection { try await connection.listen(channel) } else { _ = try await connected() }
+        if let connection, await !connection.isBroken {
+            do {
+                try await connection.listen(channel)
+                return
+            } catch let error as PostgresError where error.isConnectionLost {
+                logger.warning("listener connection lost; reconnecting", metadata: ["error": "\(error)"])
+                self.connection = nil
+            }
+        }
+        _ = try await connected()
     }
 
     /// The next notification, or `nil` after `timeout`. A lost connection is reopened (with

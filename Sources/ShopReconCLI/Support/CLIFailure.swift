@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import PostgresClient
 import Tenancy
 
@@ -34,6 +35,14 @@ func runCommand(_ body: () async throws -> Void) async throws {
         case .permissionDenied, .authenticationFailed: .permissionDenied
         }
         report(error.message, hint: error.hint)
+        throw ExitCode(exit.rawValue)
+    } catch let error as JobError {
+        let exit: CLIFailure.Exit = switch error {
+        case .notFound: .notFound
+        case .invalid, .badArguments: .badInput
+        case .leaseLost, .permanent: .internalError
+        }
+        report(error.description, hint: nil)
         throw ExitCode(exit.rawValue)
     } catch let error as PostgresError {
         let (exit, hint) = classify(error)

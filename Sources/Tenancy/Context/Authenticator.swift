@@ -11,6 +11,8 @@ public enum Authenticator {
     }
 
     /// Checks the password and opens a session. Five wrong passwords lock the user for 15 minutes.
+    /// Run it on its own, not inside a transaction: the failed-attempt count must survive the
+    /// failure it reports.
     public static func login(tenant: String, username: String, password: String,
                              ttl: Duration = .seconds(12 * 3600),
                              on connection: isolated PostgresConnection) throws -> Session {
@@ -56,14 +58,26 @@ public enum Authenticator {
         }
     }
 
-    /// Changes the session user's own password after checking the current one.
+    /// Changes the session user's own password after checking the current one. Run it on its
+    /// own (not inside a transaction): a wrong current password counts towards the lock-out, and
+    /// that count must survive the failure.
     public static func changeOwnPassword(token: String, current: String, new: String,
                                          on connection: isolated PostgresConnection) throws {
         try UserDirectory.checkPassword(new)
-        let changed = try connection.query("SELECT auth_change_password($1, $2, $3)", [token, current, new])
-            .first.flatMap { try $0.decode(Bool?.self, at: 0) } ?? false
-        guard changed else {
-            throw TenancyError(.authenticationFailed, "the current password is wrong, or the session has expired")
+        let status = try connection.query("SELECT auth_change_password($1, $2, $3)", [token, current, new])
+            .first.flatMap { try $0.decode(String?.self, at: 0) } ?? "invalid_session"
+        switch status {
+        case "ok":
+            return
+        case "locked":
+            throw TenancyError(.authenticationFailed, "the user is locked after too many wrong passwords",
+                               hint: "wait 15 minutes, or ask a user manager to set a new password")
+        case "wrong_password":
+            throw TenancyError(.authenticationFailed, "the current password is wrong",
+                               hint: "five wrong passwords lock the user for 15 minutes")
+        default:
+            throw TenancyError(.authenticationFailed, "the session is invalid or expired",
+                               hint: "log in again with `shoprecon login --tenant TENANT USER`")
         }
     }
 

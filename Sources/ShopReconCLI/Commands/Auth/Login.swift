@@ -27,9 +27,9 @@ struct Login: AsyncParsableCommand {
             let password = try PasswordPrompt.read(prompt: "Password for \(user)@\(tenant): ", fromStdin: passwordStdin)
             let db = try await PostgresConnection.connect(connection.configuration(developmentRole: .application), logger: CLILogging.logger)
             let (tenant, user, hours) = (tenant, user, hours)
-            let session = try await db.transaction { tx in
-                try Authenticator.login(tenant: tenant, username: user, password: password, ttl: .seconds(hours * 3600), on: tx)
-            }
+            // Not in a transaction: a failed attempt must be recorded even though login throws.
+            let session = try await Authenticator.login(tenant: tenant, username: user, password: password,
+                                                        ttl: .seconds(hours * 3600), on: db)
             await db.close()
             if printToken {
                 print(session.token)

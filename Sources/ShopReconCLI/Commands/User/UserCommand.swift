@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostgresClient
 import Tenancy
 
 /// `shoprecon user ...`: staff of a tenant. Needs `user.manage`, or the operator with --tenant.
@@ -107,13 +108,11 @@ struct UserCommand: AsyncParsableCommand {
                     let token = try SessionStore.currentToken()
                     let current = try PasswordPrompt.read(prompt: "Current password: ", fromStdin: passwordStdin)
                     let new = try PasswordPrompt.readNew(fromStdin: passwordStdin)
-                    try await access.run { tx, context in
-                        if context.has(Permission.userManage) {
-                            try UserDirectory.setPassword(username: target, password: new, context: context, on: tx)
-                        } else {
-                            try Authenticator.changeOwnPassword(token: token, current: current, new: new, on: tx)
-                        }
-                    }
+                    // On its own connection and outside a transaction, so wrong guesses are counted.
+                    let db = try await PostgresConnection.connect(access.connection.configuration(developmentRole: .application),
+                                                                  logger: CLILogging.logger)
+                    defer { Task { await db.close() } }
+                    try await Authenticator.changeOwnPassword(token: token, current: current, new: new, on: db)
                 } else {
                     let new = try PasswordPrompt.readNew(fromStdin: passwordStdin)
                     try await access.run { tx, context in
