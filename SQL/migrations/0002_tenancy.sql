@@ -17,15 +17,27 @@
 --   app.stores      comma-separated store ids the user may see when app.all_stores is not 'on'
 --   app.actor       who to name in the audit log ('user:alice', 'operator:ops', 'system:worker')
 
+-- Roles are shared by every database of the cluster, so several databases may be migrated at
+-- once (tests do): both steps tolerate another session doing the same thing concurrently.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shoprecon_app') THEN
         CREATE ROLE shoprecon_app NOLOGIN NOSUPERUSER NOBYPASSRLS;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 -- The owner may drop to the application role (SET LOCAL ROLE) for tenant sessions.
-GRANT shoprecon_app TO CURRENT_USER;
+DO $$
+BEGIN
+    IF NOT pg_has_role(current_user, 'shoprecon_app', 'MEMBER') THEN
+        EXECUTE format('GRANT shoprecon_app TO %I', current_user);
+    END IF;
+EXCEPTION WHEN unique_violation THEN
+    NULL;
+END
+$$;
 GRANT USAGE ON SCHEMA public TO shoprecon_app;
 
 -- Helpers: the settings as typed values. Plain SQL, so the planner inlines them; policies still
