@@ -243,7 +243,7 @@ DECLARE
     write_check  text;
 BEGIN
     IF store_column IS NOT NULL THEN
-        store_check := format(' AND ((SELECT app_all_stores()) OR (SELECT app_store_ids()) @> ARRAY[%I])', store_column);
+        store_check := format(' AND ((SELECT app_all_stores()) OR %I = ANY ((SELECT app_store_ids())::bigint[]))', store_column);
     END IF;
     read_check := tenant_check || store_check
         || CASE WHEN read_perm IS NULL THEN '' ELSE format(' AND (SELECT app_has_permission(%L))', read_perm) END;

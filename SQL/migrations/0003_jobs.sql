@@ -110,21 +110,35 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON job_schedules
 -- more than p_tenant_cap jobs running at once (system jobs, tenant 0, are not capped), and a
 -- tenant with a long backlog cannot hide another tenant's jobs, because candidates are taken
 -- per tenant (a loose index scan over the tenants that have ready jobs) before ordering.
+--
+-- The cap counts a tenant's running jobs, so two claims must not count the same tenant at once
+-- (both would see room, and together exceed the cap): a claim first takes a transaction-level
+-- advisory lock on each tenant it will claim for, skipping tenants another claim holds (as SKIP
+-- LOCKED skips rows), and counts in a later statement, whose snapshot sees every claim that
+-- committed before the lock was granted.
 CREATE FUNCTION jobs_claim(p_queues text[], p_worker text, p_limit integer, p_lease interval, p_tenant_cap integer)
 RETURNS SETOF jobs
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-    WITH RECURSIVE ready_tenants(tenant_id) AS (
-        (SELECT tenant_id FROM jobs
-         WHERE state = 'available' AND queue = ANY (p_queues) AND run_at <= now()
-         ORDER BY tenant_id LIMIT 1)
-        UNION ALL
-        SELECT (SELECT j.tenant_id FROM jobs j
-                WHERE j.state = 'available' AND j.queue = ANY (p_queues) AND j.run_at <= now() AND j.tenant_id > r.tenant_id
-                ORDER BY j.tenant_id LIMIT 1)
-        FROM ready_tenants r WHERE r.tenant_id IS NOT NULL
-    ),
-    candidates AS (
-        SELECT c.* FROM ready_tenants r
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+    v_tenants bigint[];
+BEGIN
+    v_tenants := ARRAY(
+        WITH RECURSIVE ready_tenants(tenant_id) AS (
+            (SELECT tenant_id FROM jobs
+             WHERE state = 'available' AND queue = ANY (p_queues) AND run_at <= now()
+             ORDER BY tenant_id LIMIT 1)
+            UNION ALL
+            SELECT (SELECT j.tenant_id FROM jobs j
+                    WHERE j.state = 'available' AND j.queue = ANY (p_queues) AND j.run_at <= now() AND j.tenant_id > r.tenant_id
+                    ORDER BY j.tenant_id LIMIT 1)
+            FROM ready_tenants r WHERE r.tenant_id IS NOT NULL
+        )
+        SELECT r.tenant_id FROM ready_tenants r
+        WHERE r.tenant_id IS NOT NULL
+          AND (r.tenant_id = 0 OR pg_try_advisory_xact_lock(hashtext('shoprecon.jobs_claim'), hashint8(r.tenant_id))));
+    RETURN QUERY
+    WITH candidates AS (
+        SELECT c.* FROM unnest(v_tenants) AS r(tenant_id)
         CROSS JOIN LATERAL (
             SELECT j.tenant_id, j.job_id, j.priority, j.run_at FROM jobs j
             WHERE j.tenant_id = r.tenant_id AND j.state = 'available' AND j.queue = ANY (p_queues) AND j.run_at <= now()
@@ -135,7 +149,6 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
                   END
             FOR UPDATE SKIP LOCKED
         ) c
-        WHERE r.tenant_id IS NOT NULL
     ),
     chosen AS (
         SELECT tenant_id, job_id FROM candidates ORDER BY priority DESC, run_at, job_id LIMIT p_limit
@@ -143,7 +156,8 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
     UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, lease_owner = p_worker,
                       lease_expires_at = now() + p_lease, started_at = now()
     FROM chosen c WHERE j.tenant_id = c.tenant_id AND j.job_id = c.job_id
-    RETURNING j.*
+    RETURNING j.*;
+END
 $fn$;
 
 -- Marks jobs done; only the worker holding the lease can. Returns the ids it completed.

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import Tenancy
 
 /// Enqueueing and managing jobs. Every function runs on the caller's connection, so a job can be
 /// enqueued in the same transaction as the change that calls for it.
@@ -71,8 +72,13 @@ public enum JobQueue {
         guard job.state == .available || job.state == .running else {
             throw JobError.invalid("job \(id) is \(job.state.rawValue); only available or running jobs can be cancelled")
         }
-        try tx.query("UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE job_id = $1 AND state IN ('available', 'running')", [id])
-        return try find(id: id, on: tx)
+        guard let row = try tx.query("""
+            UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE job_id = $1 AND state IN ('available', 'running')
+            RETURNING
+            """ + " " + Job.columns, [id]).first else {
+            throw try refusal(of: "cancel", job, on: tx)
+        }
+        return try Job(row: row)
     }
 
     /// Runs a dead or cancelled job again now, with a fresh set of attempts.
@@ -81,11 +87,26 @@ public enum JobQueue {
         guard job.state == .dead || job.state == .cancelled || job.state == .succeeded else {
             throw JobError.invalid("job \(id) is \(job.state.rawValue); only finished jobs can be retried")
         }
-        try tx.query("""
+        guard let row = try tx.query("""
             UPDATE jobs SET state = 'available', attempt = 0, run_at = now(), finished_at = NULL
-            WHERE job_id = $1
-            """, [id])
-        return try find(id: id, on: tx)
+            WHERE job_id = $1 AND state IN ('dead', 'cancelled', 'succeeded')
+            RETURNING
+            """ + " " + Job.columns, [id]).first else {
+            throw try refusal(of: "retry", job, on: tx)
+        }
+        return try Job(row: row)
+    }
+
+    /// Why an update of a job the caller can see changed nothing: the job moved on meanwhile, or
+    /// row-level security refused it (a tenant's user without the permission of its kind).
+    private static func refusal(of action: String, _ job: Job, on tx: isolated PostgresConnection) throws -> any Error {
+        let now = try find(id: job.id, on: tx)
+        if now.state != job.state {
+            return JobError.invalid("job \(job.id) is \(now.state.rawValue) now; it was not changed")
+        }
+        let permission = try tx.query("SELECT job_kind_permission($1)", [job.kind])[0].decode(String.self, at: 0)
+        return TenancyError(.permissionDenied, "you may not \(action) job \(job.id) (\(job.kind)): it needs the permission \(permission)",
+                            hint: "ask a user with user.manage to grant you a role that has it")
     }
 
     /// Counts by queue and state of the jobs visible to the caller.

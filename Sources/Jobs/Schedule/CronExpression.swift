@@ -5,7 +5,11 @@ import Foundation
 ///
 /// Fields take `*`, numbers, ranges `a-b`, lists `a,b`, steps `*/n` and `a-b/n`, month and day
 /// names (`jan`, `mon`); `@hourly`, `@daily`, `@weekly`, `@monthly` and `@yearly` are accepted.
-/// As in Vixie cron, when both day fields are restricted a day matching either one matches.
+/// As in Vixie cron, when both day fields are restricted (neither starts with `*`) a day matching
+/// either one matches; otherwise a day must match both (so `*/2` in one of them still counts).
+/// Across daylight-saving changes, also as in Vixie cron, a job at a fixed hour runs once: at
+/// the first minute after the gap when its time is skipped, and only the first time when the
+/// clock repeats it; jobs on every hour follow real time.
 public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     public let source: String
     let minutes: Set<Int>
@@ -91,13 +95,30 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
                 candidate = calendar.startOfDay(for: calendar.date(byAdding: .day, value: 1, to: candidate) ?? limit)
                 continue
             }
+            // Whether the clock springs over an hour of this expression between now and `next`.
+            func springsOver(to next: Date) -> Bool {
+                let after = calendar.dateComponents([.day, .hour], from: next)
+                guard after.day == day, let newHour = after.hour, newHour > hour + 1 else { return false }
+                return (hour + 1 ..< newHour).contains(where: hours.contains)
+            }
             if !hours.contains(hour) {
-                let startOfHour = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour)) ?? candidate
-                candidate = startOfHour.addingTimeInterval(3600)
+                // The next local hour, moving forward in real time (going back to the start of a
+                // repeated hour would loop forever in the hour the clock turns back).
+                let nextHour = candidate.addingTimeInterval(Double(60 - minute) * 60)
+                if springsOver(to: nextHour) { return nextHour }
+                candidate = nextHour
                 continue
             }
             if !minutes.contains(minute) {
-                candidate = candidate.addingTimeInterval(60)
+                let nextMinute = candidate.addingTimeInterval(60)
+                if minute == 59, springsOver(to: nextMinute) { return nextMinute }
+                candidate = nextMinute
+                continue
+            }
+            if hours.count < 24,
+               let first = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute)),
+               first < candidate {
+                candidate = candidate.addingTimeInterval(60)  // the clock turned back: this time has run already
                 continue
             }
             return candidate
@@ -118,11 +139,8 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     }
 
     private func dayMatches(day: Int, weekday: Int) -> Bool {
-        switch (dayOfMonthRestricted, dayOfWeekRestricted) {
-        case (true, true): daysOfMonth.contains(day) || daysOfWeek.contains(weekday)
-        case (true, false): daysOfMonth.contains(day)
-        case (false, true): daysOfWeek.contains(weekday)
-        case (false, false): true
-        }
+        dayOfMonthRestricted && dayOfWeekRestricted
+            ? daysOfMonth.contains(day) || daysOfWeek.contains(weekday)
+            : daysOfMonth.contains(day) && daysOfWeek.contains(weekday)
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Imports
+import Ingest
 import Jobs
 import PostgresClient
 import Tenancy
@@ -44,6 +46,12 @@ func runCommand(_ body: () async throws -> Void) async throws {
         }
         report(error.description, hint: nil)
         throw ExitCode(exit.rawValue)
+    } catch let error as IngestError {
+        report(error.description, hint: nil)
+        throw ExitCode(CLIFailure.Exit.badInput.rawValue)
+    } catch let error as ImportError {
+        report(error.description, hint: nil)
+        throw ExitCode(CLIFailure.Exit.badInput.rawValue)
     } catch let error as PostgresError {
         let (exit, hint) = classify(error)
         report(error.serverInfo?[.message].map { "database: \($0)" } ?? error.message, hint: error.hint ?? hint)
