@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "ShopReconDaemon",
             dependencies: [
-                "PostgresClient", "Jobs",
+                "PostgresClient", "Jobs", "Imports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -13,6 +13,18 @@ public enum Importer {
 
     public static func run(_ request: ImportRequest, context: AccessContext, on tx: isolated PostgresConnection,
                            progress: Progress? = nil) async throws -> ImportSummary {
+        let file = request.file
+        return try await load(name: file.lastPathComponent, request: request, context: context, on: tx, progress: progress) { options, onRecord, onReject in
+            try Ingest.parse(.file(file), format: request.format, options: options, onRecord: onRecord, onReject: onReject)
+        }
+    }
+
+    /// Loads the records `parse` produces (a file, or a page of an API) under `name`.
+    public static func load(
+        name: String, request: ImportRequest, context: AccessContext, on tx: isolated PostgresConnection,
+        progress: Progress? = nil,
+        parse: @Sendable @escaping (ParseOptions, RecordHandler, RejectHandler) throws -> ParseReport
+    ) async throws -> ImportSummary {
         try context.require(Permission.importRun, to: "import files")
         let tenant = try context.requireTenant()
         let started = Date()
@@ -31,24 +43,24 @@ public enum Importer {
         if let name = request.mappingName {
             options.mapping = try MappingDirectory.find(name: name, context: context, on: tx).mapping
         }
-
         let parseOptions = options
+
         // Everything below is undone on failure, and on a dry run once the summary is known.
         do {
             return try await tx.transaction { tx in
                 let importID = try tx.query("""
                     INSERT INTO imports (tenant_id, store_id, file_name, sha256, format, actor, user_id)
                     VALUES ($1, $2, $3, repeat('0', 64), $4, $5, $6) RETURNING import_id
-                    """, [tenant, store?.id, request.file.lastPathComponent, request.format?.rawValue ?? "auto",
+                    """, [tenant, store?.id, name, request.format?.rawValue ?? "auto",
                           context.actor, context.userID])[0].decode(Int64.self, at: 0)
                 var writer = StagingWriter()
                 var rejects = RejectWriter(tenant: tenant, importID: importID)
                 var rows = 0
-                let report = try Ingest.parse(.file(request.file), format: request.format, options: parseOptions, onRecord: { record in
+                let report = try parse(parseOptions, { record in
                     try writer.add(record, on: tx)
                     rows += 1
                     if rows % 20_000 == 0 { progress?(rows) }
-                }, onReject: { rejected in
+                }, { rejected in
                     try rejects.add(rejected, on: tx)
                 })
                 try writer.flushAll(on: tx)
@@ -67,7 +79,7 @@ public enum Importer {
                     SELECT import_id FROM imports WHERE tenant_id = $1 AND sha256 = $2 AND import_id <> $3 ORDER BY import_id
                     """, [tenant, sha, importID]).map { try $0.decode(Int64.self, at: 0) }
                 let summary = ImportSummary(
-                    importID: request.dryRun ? nil : importID, file: request.file.lastPathComponent, sha256: sha,
+                    importID: request.dryRun ? nil : importID, file: name, sha256: sha,
                     format: report.format.rawValue, store: store?.code, dryRun: request.dryRun, rowsRead: report.rowCount,
                     rowsRejected: report.rejectedCount, records: records, previousImports: previous,
                     seconds: Date().timeIntervalSince(started))

@@ -1,9 +1,10 @@
+import Imports
 import Jobs
 
 /// The job kinds this daemon can run. Modules add their handlers here as they arrive
-/// (`channel_sync`, `reconcile_run`, `report_export`, `notify`).
+/// (`reconcile_run`, `report_export` and `notify` are still to come).
 enum DaemonHandlers {
     static func registry() -> JobRegistry {
-        JobRegistry([NoopHandler(), SleepHandler(), PruneHandler()])
+        JobRegistry([NoopHandler(), SleepHandler(), PruneHandler(), ChannelSyncHandler()])
     }
 }
