@@ -103,10 +103,15 @@ let package = Package(
         .executableTarget(
             name: "ShopReconBench",
             dependencies: [
-                "PostgresClient", "Tenancy", "Jobs",
+                "PostgresClient", "Tenancy", "Jobs", "Imports", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -281,7 +281,7 @@ struct Camt053Parser {
         private func date(_ text: String?, column: String, entry: Entry) throws -> LocalDate? {
             guard let text else { return nil }
             guard let parsed = DateTimeParser.parse(text) else { throw entryError(entry, column, text, "is not a date") }
-            return parsed.utcOffset == nil ? parsed.date : parsed.timestamp(in: context.timeZone).localDate
+            return parsed.date  // the bank's date as printed, also for DtTm with an offset
         }
 
         private func bankLine(_ entry: Entry) throws -> BankStatementLine {

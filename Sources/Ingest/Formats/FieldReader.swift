@@ -13,8 +13,8 @@ public struct FieldReader {
         self.row = row
         self.header = header
         self.context = context
-        self.decimalSeparator = context.options.decimalSeparator ?? decimalSeparator
-        self.dateOrder = context.options.dateOrder ?? dateOrder
+        self.decimalSeparator = context.decimalSeparatorOverride ?? decimalSeparator
+        self.dateOrder = context.dateOrderOverride ?? dateOrder
     }
 
     public var line: Int { row.line }
@@ -94,19 +94,16 @@ public struct FieldReader {
         guard let components = DateTimeParser.parse(value, order: dateOrder) else {
             throw error(key, value: value, "is not a date/time", hint: "expected e.g. 2024-01-15 10:23:45")
         }
-        return components.timestamp(in: context.timeZone)
+        return components.timestamp(in: context.timeZone, fixedOffset: context.fixedOffset)
     }
 
-    /// A calendar date (a time part is ignored).
+    /// A calendar date as printed (a time part and offset are ignored).
     public func date(_ key: String) throws -> LocalDate? {
         guard let value = text(key) else { return nil }
         guard let components = DateTimeParser.parse(value, order: dateOrder) else {
             throw error(key, value: value, "is not a date", hint: "expected e.g. 2024-01-15")
         }
-        if components.utcOffset != nil {
-            return components.timestamp(in: context.timeZone).localDate
-        }
-        return components.date
+        return components.date  // as printed, also when the text names an offset
     }
 
     /// An error about `key`'s value in this row.
@@ -115,7 +112,7 @@ public struct FieldReader {
     }
 
     private func amountHint(_ value: String) -> String? {
-        if decimalSeparator == .dot, value.contains(","), !value.contains(".") {
+        if decimalSeparator == .dot, AmountParser.parse(value, style: .comma) != nil {
             return "if the file uses a decimal comma, parse it with the comma decimal separator"
         }
         return "expected a number such as 1,234.56"

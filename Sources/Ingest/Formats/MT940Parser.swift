@@ -335,7 +335,7 @@ public struct MT940Parser {
                 return info
             }
         }
-        info.memo = lines.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        info.memo = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
         return info
     }
 

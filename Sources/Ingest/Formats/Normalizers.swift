@@ -5,6 +5,17 @@ import Foundation
 public enum OrderStatusNormalizer {
     /// The normalized status of `raw`, refined by an after-sales status (`退款成功` → refunded).
     public static func normalize(_ raw: String, refundStatus: String? = nil) -> OrderStatus {
+        // Statuses repeat on every row: remember the few distinct ones.
+        let key = refundStatus.map { raw + "\u{1F}" + $0 } ?? raw
+        if let known = cache.withLock({ $0[key] }) { return known }
+        let status = classify(raw, refundStatus: refundStatus)
+        cache.withLock { if $0.count < 4096 { $0[key] = status } }
+        return status
+    }
+
+    private static let cache = Locked<[String: OrderStatus]>([:])
+
+    private static func classify(_ raw: String, refundStatus: String?) -> OrderStatus {
         if let refund = refundStatus.map(fold), !refund.isEmpty {
             if contains(refund, ["退款成功", "已退款", "全额退款", "退货退款成功", "refunded"]) { return .refunded }
             if contains(refund, ["退款中", "售后中", "申请退款", "待商家处理", "退货中", "refunding"]) { return .refunding }

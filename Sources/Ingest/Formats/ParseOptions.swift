@@ -63,9 +63,20 @@ public final class ParseContext {
     public private(set) var warnings: [String] = []
     private var droppedWarnings = 0
 
+    /// Zone for local times (``ParseOptions/timeZone``), and its constant UTC offset when it has
+    /// no daylight saving time (looked up once, not per value).
+    public let timeZone: TimeZone
+    let fixedOffset: Int?
+    let decimalSeparatorOverride: DecimalSeparator?
+    let dateOrderOverride: DateOrder?
+
     public init(options: ParseOptions = ParseOptions(), fileName: String? = nil) {
         self.options = options
         self.fileName = fileName
+        self.timeZone = options.timeZone
+        self.fixedOffset = ZoneOffsetCache.constantOffset(options.timeZone)
+        self.decimalSeparatorOverride = options.decimalSeparator
+        self.dateOrderOverride = options.dateOrder
     }
 
     public func warn(_ message: String) {
@@ -79,8 +90,6 @@ public final class ParseContext {
     var allWarnings: [String] {
         droppedWarnings == 0 ? warnings : warnings + ["… and \(droppedWarnings) more warnings"]
     }
-
-    var timeZone: TimeZone { options.timeZone }
 }
 
 /// What a parse did.

@@ -88,7 +88,7 @@ public struct WeChatTradeParser: TabularParser {
                                           : try fields.timestamp(Col.time)
         transaction.counterparty = fields.text(Col.user)
         transaction.memo = fields.text(Col.product)
-        transaction.account = fields.text(Col.subMerchant) ?? fields.text(Col.merchant)
+        transaction.account = fields.text(Col.subMerchant).flatMap { $0 == "0" ? nil : $0 } ?? fields.text(Col.merchant)
         transaction.status = fields.text(Col.refundStatus).map { "\(status)/\($0)" } ?? status
         section.rowsParsed += 1
         try emit(.transaction(transaction))

@@ -211,7 +211,10 @@ public enum DateTimeParser {
                     ns = value
                 }
             }
-            guard h < 24, m < 60, s < 61 else { return nil }
+            guard h < 24, m < 60, s < 61 else {
+                index = save
+                return nil
+            }
             return (h, m, min(s, 59), ns)
         }
 

@@ -160,6 +160,13 @@ public struct DateTimeComponents: Sendable, Hashable {
         return Date(timeIntervalSince1970: TimeInterval(local - Int64(offset)) + TimeInterval(nanosecond) / 1e9)
     }
 
+    /// A ``Timestamp`` with a known constant offset for `timeZone` (no per-value zone look-up).
+    func timestamp(in timeZone: TimeZone, fixedOffset: Int?) -> Timestamp {
+        guard utcOffset == nil, let fixedOffset else { return timestamp(in: timeZone) }
+        let seconds = secondsAsIfUTC - Int64(fixedOffset)
+        return Timestamp(date: Date(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(nanosecond) / 1e9), timeZone: timeZone)
+    }
+
     /// A ``Timestamp`` whose zone is the printed offset, or `timeZone`.
     public func timestamp(in timeZone: TimeZone) -> Timestamp {
         let zone = utcOffset.flatMap { $0 == 0 ? TimeZone(identifier: "UTC") : TimeZone(secondsFromGMT: $0) } ?? timeZone
@@ -180,7 +187,7 @@ enum ZoneOffsetCache {
         return max(first, second)
     }
 
-    private static func constantOffset(_ zone: TimeZone) -> Int? {
+    static func constantOffset(_ zone: TimeZone) -> Int? {
         let key = zone.identifier
         if let cached = fixed.withLock({ $0[key] }) { return cached }
         // Fixed if no DST transition after 2000-01-01 within the next decades.

@@ -21,6 +21,7 @@ public final class XLSXReader {
     private let sharedStrings: [String]
     private let dateStyles: [Bool]
     private let timeOnlyStyles: [Bool]
+    private let timeStyles: [Bool]
     private let date1904: Bool
     let fileName: String?
 
@@ -71,7 +72,7 @@ public final class XLSXReader {
         let stringsPath = relations.sharedStrings.map(Self.resolve) ?? "xl/sharedStrings.xml"
         sharedStrings = try Self.parseSharedStrings(archive, path: stringsPath, fileName: fileName)
         let stylesPath = relations.styles.map(Self.resolve) ?? "xl/styles.xml"
-        (dateStyles, timeOnlyStyles) = try Self.parseStyles(archive, path: stylesPath, fileName: fileName)
+        (dateStyles, timeOnlyStyles, timeStyles) = try Self.parseStyles(archive, path: stylesPath, fileName: fileName)
     }
 
     /// Calls `body` for each non-empty row of the named sheet (first sheet if `nil`) until it
@@ -115,7 +116,7 @@ public final class XLSXReader {
         default:
             if value.isEmpty { return inline }
             if let style, style >= 0, style < dateStyles.count, dateStyles[style],
-               let text = Self.serialToDateText(value, date1904: date1904, timeOnly: timeOnlyStyles[style]) {
+               let text = Self.serialToDateText(value, date1904: date1904, timeOnly: timeOnlyStyles[style], showsTime: timeStyles[style]) {
                 return text
             }
             return Self.normalizeNumber(value)
@@ -123,7 +124,7 @@ public final class XLSXReader {
     }
 
     /// Converts an Excel serial date (`45306.4375`) to `2024-01-15 10:30:00`.
-    static func serialToDateText(_ serial: String, date1904: Bool, timeOnly: Bool) -> String? {
+    static func serialToDateText(_ serial: String, date1904: Bool, timeOnly: Bool, showsTime: Bool = false) -> String? {
         guard let amount = ExactAmount(serial), !amount.isNegative else { return nil }
         let days = amount.units / ExactAmount.powerOfTen(amount.scale)
         let fraction = amount.units % ExactAmount.powerOfTen(amount.scale)
@@ -153,7 +154,7 @@ public final class XLSXReader {
         } else {
             date = LocalDate(year: 1899, month: 12, day: 31)!.adding(days: dayCount)
         }
-        return seconds == 0 && !timeOnly ? date.description : "\(date) \(time)"
+        return seconds == 0 && !timeOnly && !showsTime ? date.description : "\(date) \(time)"
     }
 
     /// Plain decimal notation, rounded to 15 significant digits like Excel displays numbers:
@@ -370,8 +371,8 @@ public final class XLSXReader {
         return strings
     }
 
-    /// For each cell style (`cellXfs` index): is it a date format, and a time-only one?
-    private static func parseStyles(_ archive: Archive, path: String, fileName: String?) throws -> ([Bool], [Bool]) {
+    /// For each cell style (`cellXfs` index): is it a date format, a time-only one, one showing a time?
+    private static func parseStyles(_ archive: Archive, path: String, fileName: String?) throws -> ([Bool], [Bool], [Bool]) {
         var customFormats: [Int: String] = [:]
         var styleFormats: [Int] = []
         var inCellXfs = false
@@ -389,23 +390,26 @@ public final class XLSXReader {
         _ = try parseMember(archive, path: path, fileName: fileName, handler: handler)
         var dates: [Bool] = []
         var timeOnly: [Bool] = []
+        var showsTime: [Bool] = []
         for id in styleFormats {
-            let (isDate, isTimeOnly) = classifyFormat(id: id, code: customFormats[id])
-            dates.append(isDate)
-            timeOnly.append(isTimeOnly)
+            let kind = classifyFormat(id: id, code: customFormats[id])
+            dates.append(kind.isDate)
+            timeOnly.append(kind.timeOnly)
+            showsTime.append(kind.showsTime)
         }
-        return (dates, timeOnly)
+        return (dates, timeOnly, showsTime)
     }
 
     /// Built-in date formats 14–22, 27–36, 45–47, 50–58 (the CJK ones in Chinese Excel), and
     /// custom codes with date/time letters outside quotes and brackets.
-    static func classifyFormat(id: Int, code: String?) -> (isDate: Bool, timeOnly: Bool) {
+    static func classifyFormat(id: Int, code: String?) -> (isDate: Bool, timeOnly: Bool, showsTime: Bool) {
         switch id {
-        case 14...17, 22, 27...31, 34...36, 50...58: return (true, false)
-        case 18...21, 32, 33, 45...47: return (true, true)
+        case 22: return (true, false, true)
+        case 14...17, 27...31, 34...36, 50...58: return (true, false, false)
+        case 18...21, 32, 33, 45...47: return (true, true, true)
         default: break
         }
-        guard let code else { return (false, false) }
+        guard let code else { return (false, false, false) }
         var stripped = ""
         var inQuote = false, inBracket = false, escaped = false
         for ch in code {
@@ -424,10 +428,10 @@ public final class XLSXReader {
         let hasDate = lower.contains("y") || lower.contains("d") || lower.contains("e") && !lower.contains("0")
         let hasTime = lower.contains("h") || lower.contains("s")
         let hasMonth = lower.contains("m")
-        if lower.contains("general") { return (false, false) }
-        if hasDate || (hasMonth && !hasTime) { return (true, false) }
-        if hasTime { return (true, true) }
-        return (false, false)
+        if lower.contains("general") { return (false, false, false) }
+        if hasDate || (hasMonth && !hasTime) { return (true, false, hasTime) }
+        if hasTime { return (true, true, true) }
+        return (false, false, false)
     }
 
     /// Decodes OOXML `_xHHHH_` escapes (`_x000D_` for a carriage return).
