@@ -124,5 +124,16 @@ let package = Package(
             dependencies: ["Tenancy", "PostgresClient", "ShopReconTestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ImportsTests",
+            dependencies: ["Imports", "Ingest", "Tenancy", "PostgresClient", "ShopReconTestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobsTests",
+            dependencies: ["Jobs", "Tenancy", "PostgresClient", "ShopReconTestSupport"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

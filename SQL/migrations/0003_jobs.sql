@@ -45,9 +45,11 @@ CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE state = 'running';
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE state IN ('succeeded', 'cancelled', 'dead');
 
 -- Idle workers wake on this instead of polling; polling every few seconds is only the fallback.
+-- Only jobs that become available notify: claims and completions, most of the updates, would
+-- wake every worker for nothing, and every notifying commit waits for the others in turn.
 CREATE FUNCTION jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-    PERFORM pg_notify('shoprecon_jobs', q) FROM (SELECT DISTINCT queue AS q FROM new_jobs) x;
+    PERFORM pg_notify('shoprecon_jobs', q) FROM (SELECT DISTINCT queue AS q FROM new_jobs WHERE state = 'available') x;
     RETURN NULL;
 END
 $fn$;
@@ -116,21 +118,33 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON job_schedules
 -- advisory lock on each tenant it will claim for, skipping tenants another claim holds (as SKIP
 -- LOCKED skips rows), and counts in a later statement, whose snapshot sees every claim that
 -- committed before the lock was granted.
+--
+-- Every scan here follows jobs_ready_tenant in its order, so that a claim costs the same with a
+-- backlog of millions whatever the statistics say: both the loose scan over tenants and the
+-- candidates go queue by queue, with queue = q rather than queue = ANY (...), whose index order
+-- the planner cannot use (with stale statistics it sorted the whole backlog for every claim).
+-- A tenant's candidates from several queues are cut to its room afterwards.
+-- JIT is off: with many tenants ready the estimates pass jit_above_cost, and compiling the
+-- statement took ten times longer than running it.
 CREATE FUNCTION jobs_claim(p_queues text[], p_worker text, p_limit integer, p_lease interval, p_tenant_cap integer)
 RETURNS SETOF jobs
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $fn$
 DECLARE
+    v_queues text[] := ARRAY(SELECT DISTINCT q FROM unnest(p_queues) AS q);
     v_tenants bigint[];
 BEGIN
     v_tenants := ARRAY(
         WITH RECURSIVE ready_tenants(tenant_id) AS (
-            (SELECT tenant_id FROM jobs
-             WHERE state = 'available' AND queue = ANY (p_queues) AND run_at <= now()
-             ORDER BY tenant_id LIMIT 1)
+            SELECT min(x.tenant_id) FROM unnest(v_queues) AS q(queue)
+            CROSS JOIN LATERAL (SELECT j.tenant_id FROM jobs j
+                                WHERE j.state = 'available' AND j.queue = q.queue AND j.run_at <= now()
+                                ORDER BY j.tenant_id LIMIT 1) x
             UNION ALL
-            SELECT (SELECT j.tenant_id FROM jobs j
-                    WHERE j.state = 'available' AND j.queue = ANY (p_queues) AND j.run_at <= now() AND j.tenant_id > r.tenant_id
-                    ORDER BY j.tenant_id LIMIT 1)
+            SELECT (SELECT min(x.tenant_id) FROM unnest(v_queues) AS q(queue)
+                    CROSS JOIN LATERAL (SELECT j.tenant_id FROM jobs j
+                                        WHERE j.state = 'available' AND j.queue = q.queue AND j.run_at <= now()
+                                          AND j.tenant_id > r.tenant_id
+                                        ORDER BY j.tenant_id LIMIT 1) x)
             FROM ready_tenants r WHERE r.tenant_id IS NOT NULL
         )
         SELECT r.tenant_id FROM ready_tenants r
@@ -138,20 +152,31 @@ BEGIN
           AND (r.tenant_id = 0 OR pg_try_advisory_xact_lock(hashtext('shoprecon.jobs_claim'), hashint8(r.tenant_id))));
     RETURN QUERY
     WITH candidates AS (
-        SELECT c.* FROM unnest(v_tenants) AS r(tenant_id)
+        SELECT c.tenant_id, c.job_id, c.priority, c.run_at, room.n AS room
+        FROM unnest(v_tenants) AS r(tenant_id)
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN r.tenant_id = 0 THEN p_limit
+                        ELSE greatest(0, least(p_limit, p_tenant_cap - (SELECT count(*) FROM jobs x
+                                                                        WHERE x.tenant_id = r.tenant_id AND x.state = 'running')))
+                   END AS n
+            OFFSET 0  -- counted once per tenant, not once per candidate
+        ) room
+        CROSS JOIN LATERAL unnest(v_queues) AS q(queue)
         CROSS JOIN LATERAL (
             SELECT j.tenant_id, j.job_id, j.priority, j.run_at FROM jobs j
-            WHERE j.tenant_id = r.tenant_id AND j.state = 'available' AND j.queue = ANY (p_queues) AND j.run_at <= now()
+            WHERE j.tenant_id = r.tenant_id AND j.queue = q.queue AND j.state = 'available' AND j.run_at <= now()
             ORDER BY j.priority DESC, j.run_at, j.job_id
-            LIMIT CASE WHEN r.tenant_id = 0 THEN p_limit
-                       ELSE greatest(0, least(p_limit, p_tenant_cap - (SELECT count(*) FROM jobs x
-                                                                       WHERE x.tenant_id = r.tenant_id AND x.state = 'running')))
-                  END
+            LIMIT room.n
             FOR UPDATE SKIP LOCKED
         ) c
     ),
     chosen AS (
-        SELECT tenant_id, job_id FROM candidates ORDER BY priority DESC, run_at, job_id LIMIT p_limit
+        SELECT ranked.tenant_id, ranked.job_id FROM (
+            SELECT c.*, row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.priority DESC, c.run_at, c.job_id) AS rank
+            FROM candidates c
+        ) ranked
+        WHERE ranked.rank <= ranked.room
+        ORDER BY ranked.priority DESC, ranked.run_at, ranked.job_id LIMIT p_limit
     )
     UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, lease_owner = p_worker,
                       lease_expires_at = now() + p_lease, started_at = now()

@@ -74,6 +74,8 @@ public enum Importer {
                 for kind in writer.kinds {
                     records[kind.rawValue] = try RecordMerger.merge(kind, tenant: tenant, store: store?.id, importID: importID, on: tx)
                 }
+                // Dropped now rather than at commit, so that the caller's transaction can run another import.
+                try RecordMerger.dropWorkTables(kinds: writer.kinds, on: tx)
                 let sha = report.sha256 ?? String(repeating: "0", count: 64)
                 let previous = try tx.query("""
                     SELECT import_id FROM imports WHERE tenant_id = $1 AND sha256 = $2 AND import_id <> $3 ORDER BY import_id

@@ -11,18 +11,25 @@ struct BenchOptions: ParsableArguments {
                                valueName: "url"))
     var databaseURL: String?
 
-    @Option(name: .customLong("rows"), help: "Rows per case.")
-    var rows: Int = 1_000_000
+    @Option(name: .customLong("rows"), help: "Rows per case (default: 1000000).")
+    var rowsOption: Int?
 
-    @Option(name: .customLong("repeat"), help: "Run every case this many times and report the fastest run.")
-    var repeatCount: Int = 1
+    @Option(name: .customLong("repeat"),
+            help: "Run every case this many times (default: per benchmark; pg reports the fastest run, rls the median).")
+    var repeatOption: Int?
 
     @Option(name: .customLong("seed"), help: "Seed for the generated data (same seed, same data).")
     var seed: UInt64 = 20_261_101
 
+    /// Rows per case.
+    var rows: Int { rowsOption ?? 1_000_000 }
+
+    /// Runs per case, `defaultCount` unless `--repeat` says otherwise.
+    func repeatCount(default defaultCount: Int) -> Int { repeatOption ?? defaultCount }
+
     func validate() throws {
-        guard rows > 0 else { throw ValidationError("--rows must be at least 1") }
-        guard repeatCount > 0 else { throw ValidationError("--repeat must be at least 1") }
+        if let rowsOption, rowsOption <= 0 { throw ValidationError("--rows must be at least 1") }
+        if let repeatOption, repeatOption <= 0 { throw ValidationError("--repeat must be at least 1") }
     }
 
     /// The database to benchmark against.

@@ -22,6 +22,10 @@ struct BenchResult: Sendable {
     var baseline: String?
     var ratio: Double?
     var extra: [(key: String, value: Value)] = []
+    /// The JSON keys of the count and of the rate: `rows`/`rows_per_s`, or `jobs`/`jobs_per_s`
+    /// for the job queue benchmark.
+    var countKey = "rows"
+    var rateKey = "rows_per_s"
 
     var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
 
@@ -36,9 +40,9 @@ struct BenchResult: Sendable {
         var fields: [(String, String)] = [
             ("bench", Self.quote(bench)),
             ("case", Self.quote(caseName)),
-            ("rows", String(rows)),
+            (countKey, String(rows)),
             ("seconds", Self.number(seconds, decimals: 4)),
-            ("rows_per_s", String(Int(rowsPerSecond.rounded()))),
+            (rateKey, String(Int(rowsPerSecond.rounded()))),
             ("baseline", baseline.map(Self.quote) ?? "null"),
             ("ratio", ratio.map { Self.number($0, decimals: 3) } ?? "null"),
         ]

@@ -103,9 +103,9 @@ struct PgBench: AsyncParsableCommand {
             var baselineResult: BenchResult?
             for benchCase in selected {
                 var best = BestOf()
-                for run in 1...options.repeatCount {
+                for run in 1...repeatCount {
                     try await truncate(connection, table: table)
-                    let label = options.repeatCount > 1 ? "\(benchCase.rawValue) #\(run)" : benchCase.rawValue
+                    let label = repeatCount > 1 ? "\(benchCase.rawValue) #\(run)" : benchCase.rawValue
                     BenchLog.progress("\(label): loading \(rows.count) rows")
                     let seconds = try await runCase(benchCase, connection: connection, configuration: configuration,
                                                     table: table, rows: rows, psqlPath: psqlPath, csvFile: csvFile)
@@ -123,7 +123,7 @@ struct PgBench: AsyncParsableCommand {
                 if benchCase == .copyBinary || benchCase == .copyText {
                     result.extra.append((key: "chunk_bytes", value: .int(copyChunkBytes)))
                 }
-                if options.repeatCount > 1 { result.extra.append((key: "runs", value: .int(options.repeatCount))) }
+                if repeatCount > 1 { result.extra.append((key: "runs", value: .int(repeatCount))) }
                 BenchLog.progress("\(benchCase.rawValue): \(best.summary)"
                                   + (result.ratio.map { String(format: ", %.2fx %@", $0, Self.baseline.rawValue) } ?? ""))
                 result.emit()
@@ -134,6 +134,9 @@ struct PgBench: AsyncParsableCommand {
         }
         await tearDown(connection, schema: schema, csvFile: csvFile)
     }
+
+    /// Runs per case: `--repeat`, else 1.
+    private var repeatCount: Int { options.repeatCount(default: 1) }
 
     private var insertBatchRows: Int {
         insertBatch ?? (insertMethod == .unnest ? 10_000 : 1000)

@@ -81,8 +81,6 @@ struct ShopReconDaemon: AsyncParsableCommand {
             "concurrency": "\(concurrency)", "database": "\(database)"])
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: WorkerService(worker: worker), successTerminationBehavior: .gracefullyShutdownGroup,
-                  failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: MaintenanceService(pool: pool, retentionDays: retentionDays, logger: logger)),
         ]
         if schedules {
@@ -92,6 +90,11 @@ struct ShopReconDaemon: AsyncParsableCommand {
             services.append(.init(service: MetricsServer.make(host: httpHost, port: httpPort, registry: metrics,
                                                               worker: workerConfiguration.workerID, logger: logger)))
         }
+        // Last, because the group stops services in reverse order: on SIGTERM the worker stops
+        // claiming first, not after the other services have wound down (a scheduler tick in
+        // progress, an HTTP request), and /health and /metrics stay up while it drains.
+        services.append(.init(service: WorkerService(worker: worker), successTerminationBehavior: .gracefullyShutdownGroup,
+                              failureTerminationBehavior: .gracefullyShutdownGroup))
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         configuration.maximumGracefulShutdownDuration = .seconds(gracePeriod + 15)

@@ -23,6 +23,14 @@ enum RecordMerger {
         }
     }
 
+    /// Drops the staging tables of `kinds` and the merge's own temporary tables.
+    static func dropWorkTables(kinds: [RecordKind], on tx: isolated PostgresConnection) throws {
+        var tables = kinds.map(\.stagingTable)
+        if kinds.contains(.orders) { tables += ["stage_order_heads", "stage_changed", "stage_line_rows", "stage_lines_changed"] }
+        guard !tables.isEmpty else { return }
+        try tx.query("DROP TABLE IF EXISTS " + tables.map { "pg_temp." + $0 }.joined(separator: ", "))
+    }
+
     /// Counts from an upsert CTE named `upserted` with a boolean column `inserted`.
     static let counting = """
         SELECT (SELECT count(*) FROM src)::int, count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int
@@ -228,13 +236,16 @@ enum RecordMerger {
             )
             INSERT INTO stage_changed SELECT order_id, false FROM upserted
             """, [tenant, store])
-        // Lines: an order's lines are replaced as a whole when any of them differs.
+        // Lines: an order's lines are replaced as a whole when any of them differs. They are the
+        // lines of its head record and of its continuation records; a second full record of the
+        // same order (the order printed twice) repeats the head's lines and is left out.
         try tx.query("""
             CREATE TEMP TABLE stage_line_rows ON COMMIT DROP AS
             SELECT o.order_id, row_number() OVER (PARTITION BY s.order_no ORDER BY s.seq, s.line_no)::int AS line_no, s.line_sku, s.line_product_id, s.line_sub_order_no, s.line_title, s.line_variant,
                    s.line_quantity, s.line_unit_price, s.line_amount, coalesce(s.currency, 'CNY') AS currency
-            FROM stage_orders s JOIN orders o ON o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = s.order_no
-            WHERE s.line_no IS NOT NULL
+            FROM stage_orders s JOIN stage_order_heads h ON h.order_no = s.order_no
+            JOIN orders o ON o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = s.order_no
+            WHERE s.line_no IS NOT NULL AND (s.seq = h.seq OR s.is_continuation)
             """, [tenant, store])
         try tx.query("""
             CREATE TEMP TABLE stage_lines_changed ON COMMIT DROP AS

@@ -21,7 +21,9 @@ struct StagingWriter {
             created.insert(kind)
         }
         seq += 1
-        var encoder = buffers[kind] ?? PostgresBinaryCopyEncoder()
+        // Taken out of the dictionary, so that appending does not copy the whole buffer (a
+        // second reference would make every append copy up to `flushBytes` first).
+        var encoder = buffers.removeValue(forKey: kind) ?? PostgresBinaryCopyEncoder()
         switch record {
         case .order(let order):
             if order.lines.isEmpty {
@@ -40,17 +42,21 @@ struct StagingWriter {
         case .summary: break
         }
         counts[kind, default: 0] += 1
-        buffers[kind] = encoder
-        if encoder.bytes.count >= flushBytes { try flush(kind, on: tx) }
+        if encoder.bytes.count >= flushBytes {
+            try send(&encoder, kind, on: tx)
+        } else {
+            buffers[kind] = encoder
+        }
     }
 
     /// Sends everything still buffered.
     mutating func flushAll(on tx: isolated PostgresConnection) throws {
-        for kind in RecordKind.allCases where buffers[kind] != nil { try flush(kind, on: tx) }
+        for kind in RecordKind.allCases {
+            if var encoder = buffers.removeValue(forKey: kind) { try send(&encoder, kind, on: tx) }
+        }
     }
 
-    private mutating func flush(_ kind: RecordKind, on tx: isolated PostgresConnection) throws {
-        guard var encoder = buffers.removeValue(forKey: kind) else { return }
+    private func send(_ encoder: inout PostgresBinaryCopyEncoder, _ kind: RecordKind, on tx: isolated PostgresConnection) throws {
         encoder.finish()
         let bytes = encoder.bytes
         try tx.copyIn("COPY " + kind.stagingTable + " FROM STDIN (FORMAT binary)") { writer in

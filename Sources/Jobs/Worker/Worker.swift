@@ -77,6 +77,11 @@ public final class Worker: Sendable {
         var lastRescue = ContinuousClock.now - configuration.rescueInterval
         var deadline: ContinuousClock.Instant?
         var claimBackoff: Duration = .zero
+        // Settling in batches: since when finished jobs or free slots have been waiting, and
+        // until when a wake-up is already scheduled for them.
+        var waitingSince: ContinuousClock.Instant?
+        var wakeScheduledFor: ContinuousClock.Instant?
+        let batchThreshold = max(1, configuration.concurrency / 2)
 
         for await _ in signals {
             if Task.isCancelled { break }
@@ -95,9 +100,24 @@ public final class Worker: Sendable {
                     await release([outcome.job.id])
                 }
             }
-            if !toComplete.isEmpty, await flushCompletions(toComplete) { toComplete.removeAll() }
-
+            // Completions and claims go to the database in batches: once half the capacity is
+            // free, when nothing runs, or when the first of them has waited batchDelay. Settled
+            // one job at a time, short jobs spend most of their time in round trips.
             let now = ContinuousClock.now
+            let free = configuration.concurrency - running.count
+            if free > 0 || !toComplete.isEmpty {
+                if waitingSince == nil { waitingSince = now }
+            }
+            let settle = shutdown.withLock({ $0 }) || running.isEmpty || free >= batchThreshold
+                || waitingSince.map { now - $0 >= configuration.batchDelay } ?? false
+            if settle {
+                waitingSince = nil
+                if !toComplete.isEmpty, await flushCompletions(toComplete) { toComplete.removeAll() }
+            } else if let since = waitingSince, wakeScheduledFor.map({ $0 <= now }) ?? true {
+                let wakeAt = since + configuration.batchDelay
+                wakeScheduledFor = wakeAt
+                Task { [signal] in try? await Task.sleep(until: wakeAt); signal.yield() }
+            }
             if now - lastHeartbeat >= configuration.heartbeatInterval {
                 await heartbeat(Array(running.keys) + toComplete)
                 lastHeartbeat = now
@@ -124,14 +144,13 @@ public final class Worker: Sendable {
                 continue
             }
 
-            let free = configuration.concurrency - running.count
-            guard free > 0 else { continue }
+            guard settle, free > 0 else { continue }
             do {
+                // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
                 let jobs = try await pool.withConnection { [configuration] connection in
-                    try await connection.transaction { tx in
-                        try JobQueue.claim(queues: configuration.queues, worker: configuration.workerID, limit: free,
-                                           lease: configuration.lease, tenantCap: configuration.tenantConcurrency, on: tx)
-                    }
+                    try await JobQueue.claim(queues: configuration.queues, worker: configuration.workerID, limit: free,
+                                             lease: configuration.lease, tenantCap: configuration.tenantConcurrency,
+                                             on: connection)
                 }
                 claimBackoff = .zero
                 for job in jobs {
@@ -149,6 +168,10 @@ public final class Worker: Sendable {
         }
         for entry in running.values { entry.task.cancel() }
         if !running.isEmpty { await release(Array(running.keys)) }
+        // Stop the waker before closing the listener: still running, it would open a new
+        // listener connection, and be inside libpq's connect while the process exits.
+        waker.cancel()
+        await waker.value
         await listener.close()
     }
 
@@ -195,7 +218,7 @@ public final class Worker: Sendable {
     private func flushCompletions(_ ids: [Int64]) async -> Bool {
         do {
             _ = try await pool.withConnection { [configuration] connection in
-                try await connection.transaction { tx in try JobQueue.complete(ids: ids, worker: configuration.workerID, on: tx) }
+                try await JobQueue.complete(ids: ids, worker: configuration.workerID, on: connection)
             }
             return true
         } catch {

@@ -22,12 +22,16 @@ public struct WorkerConfiguration: Sendable {
     public var backoff: Backoff
     /// Names this worker in leases and logs.
     public var workerID: String
+    /// How long finished jobs and free slots may wait to be settled together: a worker
+    /// completes and claims jobs in batches, once half its capacity is free, when nothing runs,
+    /// or after this delay, whichever comes first.
+    public var batchDelay: Duration
 
     public init(queues: [String] = ["default"], concurrency: Int = 10, lease: Duration = .seconds(60),
                 heartbeatInterval: Duration = .seconds(15), pollInterval: Duration = .seconds(5),
                 rescueInterval: Duration = .seconds(15), tenantConcurrency: Int = 4,
                 shutdownGracePeriod: Duration = .seconds(30), backoff: Backoff = Backoff(),
-                workerID: String = WorkerConfiguration.defaultWorkerID()) {
+                workerID: String = WorkerConfiguration.defaultWorkerID(), batchDelay: Duration = .milliseconds(10)) {
         self.queues = queues
         self.concurrency = max(1, concurrency)
         self.lease = lease
@@ -38,6 +42,7 @@ public struct WorkerConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.backoff = backoff
         self.workerID = workerID
+        self.batchDelay = batchDelay
     }
 
     /// `host:pid:xxxx`.
