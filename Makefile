@@ -22,7 +22,10 @@ test: db-start
 bench: db-start
 	$(SWIFT) build -c release --product shoprecon-bench
 	@bin=$$($(SWIFT) build -c release --show-bin-path) && \
-	  $$bin/shoprecon-bench pg --rows $(BENCH_ROWS)
+	  $$bin/shoprecon-bench pg --rows $(BENCH_ROWS) && \
+	  $$bin/shoprecon-bench rls && \
+	  $$bin/shoprecon-bench jobs && \
+	  $$bin/shoprecon-bench ingest
 
 build:
 	$(SWIFT) build --product shoprecon
