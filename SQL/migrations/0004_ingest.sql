@@ -310,7 +310,8 @@ SELECT shoprecon_protect_tenant_table('imports', NULL, 'import.run', 'store_id')
 DROP POLICY tenant_select ON imports;
 CREATE POLICY tenant_select ON imports FOR SELECT TO shoprecon_app USING (
     tenant_id = (SELECT app_tenant_id())
-    AND (store_id IS NULL OR (SELECT app_all_stores()) OR (SELECT app_store_ids()) @> ARRAY[store_id]));
+    AND CASE WHEN store_id IS NULL THEN (SELECT app_has_permission('order.view_financial'))
+             ELSE (SELECT app_all_stores()) OR (SELECT app_store_ids()) @> ARRAY[store_id] END);
 SELECT shoprecon_protect_tenant_table('import_rejects', 'import.run', 'import.run');
 SELECT shoprecon_protect_tenant_table('orders', 'order.view_basic', 'import.run', 'store_id');
 SELECT shoprecon_protect_tenant_table('order_lines', 'order.view_basic', 'import.run', 'store_id');

@@ -170,6 +170,42 @@ struct IngestBenchData: Sendable {
         }
     }
 
+    static let contactColumns = "tenant_id, order_id, store_id, buyer_id, buyer_account, buyer_name, buyer_phone, buyer_address"
+    static let lineColumns = "tenant_id, order_id, line_no, store_id, sku, product_id, sub_order_no, title, variant, quantity"
+    static let lineAmountColumns = "tenant_id, order_id, line_no, store_id, currency, unit_price, line_amount"
+
+    /// Writes the other three tables our import fills from the export: `order_contacts`,
+    /// `order_lines` and `order_line_amounts` (one line per order: 宝贝标题, 宝贝总数量, and
+    /// 买家应付货款 as its amount).
+    func writeNormalizedRest(contacts: URL, lines: URL, amounts: URL, tenant: Int64, store: Int64, firstOrderID: Int64) throws {
+        let prefix = Array("\(tenant),".utf8)
+        let storeField = Array(",\(store),".utf8)
+        let names = Self.names.map { Array($0.utf8) }
+        let titles = Self.titles.map { Array($0.utf8) }
+        let address = Array(Self.address.utf8)
+        _ = try writeChunked(to: contacts, header: []) { n, out in
+            out += prefix; appendInt(firstOrderID + Int64(n) - 1, &out); out += storeField
+            out += Array("tb_".utf8); appendInt(Int64(n), &out)
+            out += Array(",b".utf8); appendInt(Int64(n), &out); out += Array("@example.com,".utf8)
+            out += names[n % names.count]; out += Array(",138".utf8)
+            appendPadded(Int64(n % 100_000_000), width: 8, &out); out.append(UInt8(ascii: ","))
+            out += address; out.append(UInt8(ascii: "\n"))
+        }
+        _ = try writeChunked(to: lines, header: []) { n, out in
+            let o = order(n)
+            out += prefix; appendInt(firstOrderID + Int64(n) - 1, &out); out += Array(",1".utf8); out += storeField
+            out += Array(",,,".utf8)  // sku, product_id, sub_order_no
+            out += titles[n % titles.count]; out += Array(",,".utf8)  // variant
+            appendInt(Int64(o.quantity), &out); out.append(UInt8(ascii: "\n"))
+        }
+        _ = try writeChunked(to: amounts, header: []) { n, out in
+            let o = order(n)
+            out += prefix; appendInt(firstOrderID + Int64(n) - 1, &out); out += Array(",1".utf8); out += storeField
+            out += Array("CNY,,".utf8)  // unit price
+            appendInt(o.goods, &out); out.append(UInt8(ascii: "\n"))
+        }
+    }
+
     // MARK: - Writing
 
     private func writeChunked(to url: URL, header: [UInt8], row: (Int, inout [UInt8]) -> Void) throws -> Int64 {

@@ -36,7 +36,11 @@ struct JobsBench: AsyncParsableCommand {
             ratio = our jobs/s / pgqueuer's jobs/s: HIGHER IS BETTER (goal for process: 1.5).
             Also printed: client_cpu_us_per_job (this process, or pgqueuer's Python processes)
             and db_cpu_us_per_job (their server processes, from /proc when the server runs on
-            this machine), which vary far less with the machine's load than the rates do.
+            this machine), which vary far less with the machine's load than the rates do, and
+            runs_with_old_transaction: runs during which a transaction older than the run stayed
+            open somewhere in the cluster. Dead rows cannot be cleaned up then, every claim walks
+            past all jobs claimed before it, and any PostgreSQL queue slows down several times
+            (a warning on stderr names such runs).
             """
     )
 
@@ -159,6 +163,7 @@ struct JobsBench: AsyncParsableCommand {
                 BenchLog.progress("\(label): enqueued \(jobs) jobs in \(formatSeconds(enqueued.seconds)) "
                                   + "(\(Int(Double(jobs) / enqueued.seconds)) jobs/s); processing with \(count) worker(s)")
                 let processed = try await processJobs(workers: count, configuration: workerConfiguration, owner: owner)
+                warnAboutOldTransaction(processed, label: label)
                 processOurs[count, default: []].append(processed)
                 try await verify(owner, label: label)
                 BenchLog.progress("\(label): processed in \(formatSeconds(processed.seconds)) "
@@ -192,8 +197,11 @@ struct JobsBench: AsyncParsableCommand {
                              batch: Int, enqueue: inout [JobsSample], process: inout [Int: [JobsSample]],
                              version: inout String) async throws {
         await quiesce(owner)
-        let result = try await baseline.run(dsn: dsn, jobs: jobs, workers: count, batchSize: batch,
+        let boundsBefore = try await snapshotBounds(owner)
+        var result = try await baseline.run(dsn: dsn, jobs: jobs, workers: count, batchSize: batch,
                                             maxConcurrentTasks: pgqueuerMaxTasks, enqueueBatch: enqueueBatch)
+        result.process.oldTransaction = try await snapshotBounds(owner).xmin < boundsBefore.xmax
+        warnAboutOldTransaction(result.process, label: "pgqueuer w\(count)")
         enqueue.append(result.enqueue)
         process[count, default: []].append(result.process)
         version = result.version
@@ -243,6 +251,7 @@ struct JobsBench: AsyncParsableCommand {
     /// every run could read it), as extra JSON keys.
     private func cpuExtras(_ samples: [JobsSample]) -> [(key: String, value: BenchResult.Value)] {
         var extras: [(key: String, value: BenchResult.Value)] = [
+            (key: "runs_with_old_transaction", value: .int(samples.count(where: \.oldTransaction))),
             (key: "client_cpu_us_per_job", value: .double(median(samples.map(\.clientCPU)) / Double(jobs) * 1e6)),
         ]
         let server = samples.compactMap(\.serverCPU)
@@ -250,6 +259,12 @@ struct JobsBench: AsyncParsableCommand {
             extras.append((key: "db_cpu_us_per_job", value: .double(median(server) / Double(jobs) * 1e6)))
         }
         return extras
+    }
+
+    private func warnAboutOldTransaction(_ sample: JobsSample, label: String) {
+        guard sample.oldTransaction else { return }
+        BenchLog.progress("warning: \(label): a transaction older than the run was open all through it, somewhere in the "
+                          + "cluster (see pg_stat_activity); dead rows could not be cleaned up, so this run is slow")
     }
 
     /// Enqueues `jobs` noop jobs in transactions of `enqueueBatch`.
@@ -300,6 +315,7 @@ struct JobsBench: AsyncParsableCommand {
         }
 
         let serverBefore = try await workerBackendsCPU(owner)
+        let boundsBefore = try await snapshotBounds(owner)
         let clientBefore = processCPUSeconds()
         let start = ContinuousClock.now
         let tasks = instances.map { worker in
@@ -330,12 +346,15 @@ struct JobsBench: AsyncParsableCommand {
         guard counter.count == jobs else {
             throw BenchFailure("the handler ran \(counter.count) times for \(jobs) jobs")
         }
-        var serverCPU: Double? = 0
+        // Server processes that could not be read (gone meanwhile, or /proc not ours) count as
+        // nothing; when none could be read, there is no figure.
+        var serverCPU: Double?
         for (pid, after) in serverAfter {
-            guard let after, let total = serverCPU else { serverCPU = nil; break }
-            serverCPU = total + after - ((serverBefore[pid] ?? 0) ?? 0)
+            guard let after else { continue }
+            serverCPU = (serverCPU ?? 0) + after - ((serverBefore[pid] ?? 0) ?? 0)
         }
-        return JobsSample(seconds: seconds, clientCPU: clientCPU, serverCPU: serverAfter.isEmpty ? nil : serverCPU)
+        let oldTransaction = try await snapshotBounds(owner).xmin < boundsBefore.xmax
+        return JobsSample(seconds: seconds, clientCPU: clientCPU, serverCPU: serverCPU, oldTransaction: oldTransaction)
     }
 
     /// The CPU seconds of every client backend in the scratch database but the owner's own.
@@ -383,6 +402,17 @@ struct JobsSample: Sendable {
     var seconds: Double
     var clientCPU: Double
     var serverCPU: Double?
+    /// A transaction older than the run (in any database of the cluster) was still open when it
+    /// ended: no dead row of the run could be cleaned up meanwhile, and every claim walked past
+    /// all the jobs claimed before it. Queues crawl then, any queue on PostgreSQL.
+    var oldTransaction = false
+}
+
+/// The transaction ids bounding a fresh snapshot: the oldest still running, and the next.
+func snapshotBounds(_ connection: PostgresConnection) async throws -> (xmin: Int64, xmax: Int64) {
+    try await connection.query("""
+        SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint FROM pg_current_snapshot() AS s
+        """)[0].decode((Int64, Int64).self)
 }
 
 /// `RUSAGE_SELF`, whose type differs between Glibc and Darwin.

@@ -88,6 +88,9 @@ struct ImportPermissionTests {
         let settlement = try SampleFiles.write(AlipayAccountLayout.file(), name: "fin-alipay.csv", encoding: .gbk)
         let summary = try await env.importFile(ImportRequest(file: orders, storeCode: "s1"), token: f.finance)
         try await env.importFile(ImportRequest(file: settlement, storeCode: "s1"), token: f.finance)
+        let statement = try await env.importFile(ImportRequest(file: try SampleFiles.write(BankLayout.camt, name: "fin-camt.xml")),
+                                                 token: f.finance)
+        #expect(statement.records["bank_lines"]?.inserted == 3)
         #expect(summary.records["orders"]?.inserted == 3)
 
         let logged = try await env.ownerTexts("SELECT actor, user_id::text AS user FROM imports WHERE tenant_id = $1 AND import_id = $2",
@@ -105,9 +108,17 @@ struct ImportPermissionTests {
         #expect(finance["payouts"] == owner["payouts"])
         #expect(sales["orders"] == owner["orders"])
         #expect(sales["order_lines"] == owner["order_lines"])
-        for table in ["order_financials", "order_line_amounts", "order_contacts", "platform_transactions", "payouts", "import_rejects"] {
+        for table in ["order_financials", "order_line_amounts", "order_contacts", "platform_transactions", "payouts", "import_rejects",
+                      "bank_accounts", "bank_statement_lines"] {
             #expect(sales[table] == 0, "a sales user sees rows of \(table)")
         }
+        // The import log: store imports within the user's stores; imports without a store (bank
+        // statements) only for those who may see amounts.
+        let storeless = try await env.ownerScalar(Int.self, "SELECT count(*) FROM imports WHERE tenant_id = $1 AND store_id IS NULL",
+                                                  [f.tenant.id])
+        #expect(storeless >= 1)
+        #expect(finance["imports"] == owner["imports"])
+        #expect(sales["imports"] == owner["imports"]! - storeless, "sales sees \(sales["imports"] ?? -1) of \(owner["imports"] ?? -1) imports")
         // The facts themselves are readable.
         let numbers = try await env.withApp { app in
             try await TenantScope(connection: app).asUser(token: f.sales) { tx, _ in

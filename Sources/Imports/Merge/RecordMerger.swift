@@ -26,7 +26,7 @@ enum RecordMerger {
     /// Drops the staging tables of `kinds` and the merge's own temporary tables.
     static func dropWorkTables(kinds: [RecordKind], on tx: isolated PostgresConnection) throws {
         var tables = kinds.map(\.stagingTable)
-        if kinds.contains(.orders) { tables += ["stage_order_heads", "stage_changed", "stage_line_rows", "stage_lines_changed"] }
+        if kinds.contains(.orders) { tables += ["stage_order_heads", "stage_order_ids", "stage_changed", "stage_line_rows", "stage_lines_changed"] }
         guard !tables.isEmpty else { return }
         try tx.query("DROP TABLE IF EXISTS " + tables.map { "pg_temp." + $0 }.joined(separator: ", "))
     }
@@ -162,11 +162,15 @@ enum RecordMerger {
     static func mergeOrders(tenant: Int64, store: Int64?, importID: Int64, on tx: isolated PostgresConnection) throws -> MergeCounts {
         guard let store else { throw ImportError.needsStore("order files") }
         try tx.query("CREATE TEMP TABLE stage_changed (order_id bigint, inserted boolean) ON COMMIT DROP")
+        // Temporary tables get no statistics unless asked; without them the planner misjudges
+        // every join of a large import.
+        try tx.query("ANALYZE pg_temp.stage_orders")
         // One row per order: the order-level fields of its first (non-continuation) row.
         try tx.query("""
             CREATE TEMP TABLE stage_order_heads ON COMMIT DROP AS
             SELECT DISTINCT ON (order_no) * FROM stage_orders ORDER BY order_no, is_continuation, seq
             """)
+        try tx.query("ANALYZE pg_temp.stage_order_heads")
         try tx.query("""
             WITH upserted AS (
                 INSERT INTO orders AS o (tenant_id, store_id, channel, order_no, status, status_raw, created_at, paid_at,
@@ -193,6 +197,13 @@ enum RecordMerger {
             )
             INSERT INTO stage_changed SELECT order_id, inserted FROM upserted
             """, [tenant, store, importID])
+        // The order id of every head, looked up once and joined below instead of `orders`.
+        try tx.query("""
+            CREATE TEMP TABLE stage_order_ids ON COMMIT DROP AS
+            SELECT o.order_no, o.order_id
+            FROM stage_order_heads h JOIN orders o ON o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = h.order_no
+            """, [tenant, store])
+        try tx.query("ANALYZE pg_temp.stage_order_ids")
         try tx.query("""
             WITH upserted AS (
                 INSERT INTO order_financials AS f (tenant_id, order_id, store_id, currency, goods_amount, order_amount,
@@ -201,7 +212,7 @@ enum RecordMerger {
                 SELECT $1, o.order_id, $2, coalesce(h.currency, 'CNY'), h.goods_amount, h.order_amount, h.paid_amount,
                        h.discount_amount, h.platform_discount, h.shipping_amount, h.merchant_receivable, h.fee_amount,
                        h.refund_amount
-                FROM stage_order_heads h JOIN orders o ON o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = h.order_no
+                FROM stage_order_heads h JOIN stage_order_ids o ON o.order_no = h.order_no
                 ON CONFLICT (tenant_id, order_id) DO UPDATE SET
                     currency = EXCLUDED.currency, goods_amount = EXCLUDED.goods_amount, order_amount = EXCLUDED.order_amount,
                     paid_amount = EXCLUDED.paid_amount, discount_amount = EXCLUDED.discount_amount,
@@ -223,7 +234,7 @@ enum RecordMerger {
                 INSERT INTO order_contacts AS c (tenant_id, order_id, store_id, buyer_id, buyer_account, buyer_name,
                     buyer_phone, buyer_address)
                 SELECT $1, o.order_id, $2, h.buyer_id, h.buyer_account, h.buyer_name, h.buyer_phone, h.buyer_address
-                FROM stage_order_heads h JOIN orders o ON o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = h.order_no
+                FROM stage_order_heads h JOIN stage_order_ids o ON o.order_no = h.order_no
                 WHERE h.buyer_id IS NOT NULL OR h.buyer_account IS NOT NULL OR h.buyer_name IS NOT NULL
                    OR h.buyer_phone IS NOT NULL OR h.buyer_address IS NOT NULL
                 ON CONFLICT (tenant_id, order_id) DO UPDATE SET
@@ -244,9 +255,10 @@ enum RecordMerger {
             SELECT o.order_id, row_number() OVER (PARTITION BY s.order_no ORDER BY s.seq, s.line_no)::int AS line_no, s.line_sku, s.line_product_id, s.line_sub_order_no, s.line_title, s.line_variant,
                    s.line_quantity, s.line_unit_price, s.line_amount, coalesce(s.currency, 'CNY') AS currency
             FROM stage_orders s JOIN stage_order_heads h ON h.order_no = s.order_no
-            JOIN orders o ON o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = s.order_no
+            JOIN stage_order_ids o ON o.order_no = s.order_no
             WHERE s.line_no IS NOT NULL AND (s.seq = h.seq OR s.is_continuation)
-            """, [tenant, store])
+            """)
+        try tx.query("ANALYZE pg_temp.stage_line_rows")
         try tx.query("""
             CREATE TEMP TABLE stage_lines_changed ON COMMIT DROP AS
             SELECT DISTINCT order_id FROM (
