@@ -69,6 +69,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Reconcile",
+            dependencies: ["PostgresClient", "Tenancy", "Jobs", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DemoData",
+            dependencies: ["Ingest"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ShopReconTestSupport",
             dependencies: ["PostgresClient"],
             path: "Tests/ShopReconTestSupport",
@@ -82,6 +92,8 @@ let package = Package(
                 "Jobs",
                 "Imports",
                 "Ingest",
+                "Reconcile",
+                "DemoData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "ShopReconDaemon",
             dependencies: [
-                "PostgresClient", "Jobs", "Imports",
+                "PostgresClient", "Jobs", "Imports", "Reconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -103,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "ShopReconBench",
             dependencies: [
-                "PostgresClient", "Tenancy", "Jobs", "Imports", "Ingest",
+                "PostgresClient", "Tenancy", "Jobs", "Imports", "Ingest", "Reconcile", "DemoData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,6 +140,16 @@ let package = Package(
             name: "ImportsTests",
             dependencies: ["Imports", "Ingest", "Tenancy", "PostgresClient", "ShopReconTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReconcileTests",
+            dependencies: ["Reconcile", "Imports", "Ingest", "DemoData", "Tenancy", "Jobs", "PostgresClient", "ShopReconTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DemoDataTests",
+            dependencies: ["DemoData", "Ingest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

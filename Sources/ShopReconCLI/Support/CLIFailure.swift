@@ -4,6 +4,7 @@ import Imports
 import Ingest
 import Jobs
 import PostgresClient
+import Reconcile
 import Tenancy
 
 /// An error meant for the person at the terminal: what went wrong, what to do, and the exit
@@ -35,6 +36,15 @@ func runCommand(_ body: () async throws -> Void) async throws {
         case .notFound: .notFound
         case .conflict: .conflict
         case .permissionDenied, .authenticationFailed: .permissionDenied
+        }
+        report(error.message, hint: error.hint)
+        throw ExitCode(exit.rawValue)
+    } catch let error as ReconcileError {
+        let exit: CLIFailure.Exit = switch error.kind {
+        case .invalidInput: .badInput
+        case .notFound: .notFound
+        case .conflict, .periodClosed: .conflict
+        case .permissionDenied: .permissionDenied
         }
         report(error.message, hint: error.hint)
         throw ExitCode(exit.rawValue)
@@ -72,6 +82,8 @@ func runCommand(_ body: () async throws -> Void) async throws {
 
 private func classify(_ error: PostgresError) -> (CLIFailure.Exit, String?) {
     switch error.sqlState {
+    case ReconcileError.periodClosedSQLState?:
+        return (.conflict, nil)
     case SQLState.insufficientPrivilege?:
         return (.permissionDenied, "your role does not allow this; operator commands (--tenant) need the schema owner's credentials in DATABASE_URL, others a user with the right role")
     case SQLState.uniqueViolation?:
