@@ -1,0 +1,247 @@
+import PostgresClient
+
+/// The order check: orders of the period against platform transactions (sales, refunds, fees,
+/// commissions). Exact references first, then sales without a usable reference against paid
+/// orders of the same store by amount and date; then the order exceptions. See README.md,
+/// "What the reconciliation finds", for the definitions these statements implement.
+enum OrderCheck {
+    static func run(on tx: isolated PostgresConnection) throws {
+        try scope(on: tx)
+        try matchByReference(on: tx)
+        try matchLooseSales(on: tx)
+        try writeMatches(on: tx)
+        try findExceptions(on: tx)
+    }
+
+    /// The period's orders, and the transactions that can belong to them: from one day before
+    /// the period on, since a sale never precedes its order.
+    static func scope(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_orders, pg_temp.r_txns")
+        try tx.query("""
+            CREATE TEMP TABLE r_orders ON COMMIT DROP AS
+            SELECT o.order_id, o.store_id, o.channel, o.order_no, recon_norm_ref(o.order_no) AS ref, o.status, o.created_at,
+                   o.paid_at, o.shipped_at, o.completed_at, o.waybill_no, o.currency, f.paid_amount, f.order_amount,
+                   m.record_id IS NOT NULL AS manual
+            FROM r_scope s
+            JOIN orders o ON o.tenant_id = s.tenant_id AND o.created_at >= s.starts_at AND o.created_at < s.ends_at
+                         AND (s.store_id IS NULL OR o.store_id = s.store_id)
+            LEFT JOIN order_financials f ON f.tenant_id = o.tenant_id AND f.order_id = o.order_id
+            LEFT JOIN r_manual m ON m.record_type = 'order' AND m.record_id = o.order_id
+            """)
+        try tx.query("""
+            CREATE TEMP TABLE r_txns ON COMMIT DROP AS
+            SELECT t.txn_id, t.store_id, t.provider, t.type, t.transaction_no, recon_norm_ref(t.order_ref) AS ref, t.currency,
+                   t.gross, t.fee, t.occurred_at, m.record_id IS NOT NULL AS manual
+            FROM r_scope s
+            JOIN platform_transactions t ON t.tenant_id = s.tenant_id
+                 AND (t.occurred_at >= s.starts_at - interval '1 day' OR t.occurred_at IS NULL)
+            LEFT JOIN r_manual m ON m.record_type = 'transaction' AND m.record_id = t.txn_id
+            WHERE t.type IN ('sale', 'refund', 'fee', 'commission')
+            """)
+        try tx.query("ANALYZE pg_temp.r_orders")
+        try tx.query("ANALYZE pg_temp.r_txns")
+    }
+
+    /// Every transaction to the order whose number it carries, and per order the sums.
+    static func matchByReference(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_txn, pg_temp.r_order_sum")
+        try tx.query("""
+            CREATE TEMP TABLE r_order_txn ON COMMIT DROP AS
+            SELECT o.order_id, t.txn_id, t.type, t.provider, t.currency, t.gross, t.fee, t.store_id
+            FROM r_orders o JOIN r_txns t ON t.ref = o.ref
+            WHERE NOT o.manual AND NOT t.manual
+            """)
+        try tx.query("""
+            CREATE TEMP TABLE r_order_sum ON COMMIT DROP AS
+            SELECT order_id,
+                   count(*) FILTER (WHERE type = 'sale') AS sales,
+                   count(*) FILTER (WHERE type = 'refund') AS refunds,
+                   sum(gross) FILTER (WHERE type = 'sale') AS sale_gross,
+                   sum(gross) FILTER (WHERE type = 'refund') AS refund_gross,
+                   coalesce(sum(fee) FILTER (WHERE type = 'sale'), 0)
+                       - coalesce(sum(gross) FILTER (WHERE type IN ('fee', 'commission')), 0) AS fees,
+                   min(provider) FILTER (WHERE type = 'sale') AS provider,
+                   array_agg(DISTINCT currency) AS currencies
+            FROM r_order_txn GROUP BY order_id
+            """)
+        try tx.query("ALTER TABLE r_order_sum ADD PRIMARY KEY (order_id)")
+    }
+
+    /// Sales that name no known order (or nothing) against paid orders of the same store that
+    /// have no sale: same currency, amount within the tolerance, booked between the payment and
+    /// the settlement lag after completion; only pairs that are each other's only candidate.
+    static func matchLooseSales(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_free_sales, pg_temp.r_loose")
+        try tx.query("""
+            CREATE TEMP TABLE r_free_sales ON COMMIT DROP AS
+            SELECT t.* FROM r_txns t CROSS JOIN r_scope s
+            WHERE t.type = 'sale' AND NOT t.manual AND (s.store_id IS NULL OR t.store_id = s.store_id)
+              AND t.occurred_at >= s.starts_at AND t.occurred_at < s.ends_at + make_interval(days => s.settlement_lag_days)
+              AND NOT EXISTS (SELECT 1 FROM r_order_txn x WHERE x.txn_id = t.txn_id)
+            """)
+        // A reference to an order outside this run (another month, another store) is not free.
+        try tx.query("""
+            DELETE FROM r_free_sales f USING r_scope s, stores st, orders o
+            WHERE f.ref IS NOT NULL AND st.tenant_id = s.tenant_id
+              AND o.tenant_id = st.tenant_id AND o.store_id = st.store_id AND o.order_no = f.ref
+            """)
+        try tx.query("""
+            CREATE TEMP TABLE r_loose ON COMMIT DROP AS
+            WITH open_orders AS (
+                SELECT o.* FROM r_orders o
+                WHERE NOT o.manual AND o.paid_at IS NOT NULL AND o.paid_amount IS NOT NULL
+                  AND o.status NOT IN ('cancelled', 'pending_payment')
+                  AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id AND x.sales > 0)
+            ), pairs AS (
+                SELECT o.order_id, f.txn_id, o.store_id, f.currency, f.gross, o.paid_amount
+                FROM open_orders o CROSS JOIN r_scope s
+                JOIN r_free_sales f ON f.store_id = o.store_id AND f.currency = o.currency
+                WHERE abs(f.gross - o.paid_amount) <= greatest(s.amount_tolerance, abs(o.paid_amount) * s.amount_tolerance_pct / 100)
+                  AND f.occurred_at >= o.paid_at - interval '1 hour'
+                  AND f.occurred_at <= coalesce(o.completed_at, o.paid_at) + make_interval(days => s.settlement_lag_days)
+            )
+            SELECT p.* FROM pairs p
+            WHERE (SELECT count(*) FROM pairs q WHERE q.order_id = p.order_id) = 1
+              AND (SELECT count(*) FROM pairs q WHERE q.txn_id = p.txn_id) = 1
+            """)
+    }
+
+    /// One match per order with its sales and refunds: one-to-one for a single sale, one-to-many
+    /// for split payments or refunds; the loose pairs one-to-one with a lower confidence.
+    static func writeMatches(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_match")
+        try tx.query("""
+            CREATE TEMP TABLE r_order_match ON COMMIT DROP AS
+            SELECT order_id, \(RunTables.nextMatchID) AS match_id, loose FROM (
+                SELECT order_id, false AS loose FROM r_order_sum WHERE sales > 0
+                UNION ALL SELECT order_id, true FROM r_loose
+            ) x
+            """)
+        try tx.query("""
+            INSERT INTO r_match (match_id, flow, store_id, shape, rule, confidence)
+            SELECT m.match_id, 'orders', o.store_id,
+                   CASE WHEN m.loose OR (x.sales = 1 AND x.refunds = 0) THEN 'one_to_one' ELSE 'one_to_many' END,
+                   CASE WHEN m.loose THEN 'amount+date' ELSE 'exact:order_no' END,
+                   CASE WHEN m.loose THEN 0.8 ELSE 1 END
+            FROM r_order_match m JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id)
+            """)
+        try tx.query("""
+            INSERT INTO r_alloc (match_id, side, record_type, record_id, store_id, currency, amount)
+            SELECT m.match_id, 'left', 'order', o.order_id, o.store_id, o.currency, coalesce(o.paid_amount, x.sale_gross, 0)
+            FROM r_order_match m JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id)
+            UNION ALL
+            SELECT m.match_id, 'right', 'transaction', t.txn_id, t.store_id, t.currency, t.gross
+            FROM r_order_match m JOIN r_order_txn t ON t.order_id = m.order_id AND t.type IN ('sale', 'refund')
+            WHERE NOT m.loose
+            UNION ALL
+            SELECT m.match_id, 'right', 'transaction', l.txn_id, l.store_id, l.currency, l.gross
+            FROM r_order_match m JOIN r_loose l ON l.order_id = m.order_id
+            WHERE m.loose
+            """)
+    }
+
+    static func findExceptions(on tx: isolated PostgresConnection) throws {
+        let insert = """
+            INSERT INTO r_exc (flow, type, severity, record_type, record_id, store_id, channel, reference, currency,
+                               expected, actual, difference, detail)
+            """
+        // Goods out without the money: shipped while awaiting payment, or shipped/completed with nothing paid.
+        try tx.query(insert + """
+            SELECT 'orders', 'unpaid', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
+                   o.order_amount, coalesce(o.paid_amount, 0), coalesce(o.paid_amount, 0) - o.order_amount,
+                   jsonb_build_object('status', o.status, 'waybill', o.waybill_no)
+            FROM r_orders o
+            WHERE NOT o.manual AND ((o.status = 'pending_payment' AND (o.shipped_at IS NOT NULL OR o.waybill_no IS NOT NULL))
+                  OR (o.status IN ('shipped', 'completed') AND coalesce(o.paid_amount, 0) = 0 AND coalesce(o.order_amount, 0) > 0))
+            """)
+        // Completed (the platform owes the money now) and nothing on the platform refers to it.
+        try tx.query(insert + """
+            SELECT 'orders', 'missing_on_platform', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
+                   o.paid_amount, 0, -o.paid_amount, jsonb_build_object('status', o.status)
+            FROM r_orders o
+            WHERE NOT o.manual AND o.status = 'completed' AND coalesce(o.paid_amount, 0) > 0
+              AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id)
+              AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
+            """)
+        // Shipped long enough ago that the platform should have settled it, and no sale yet.
+        try tx.query(insert + """
+            SELECT 'orders', 'overdue_receivable', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
+                   o.paid_amount, 0, -o.paid_amount,
+                   jsonb_build_object('since', coalesce(o.shipped_at, o.paid_at),
+                                      'days', s.as_of - (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date)
+            FROM r_orders o CROSS JOIN r_scope s
+            WHERE NOT o.manual AND o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0
+              AND (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date < s.as_of - s.receivable_terms_days
+              AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id AND x.sales > 0)
+              AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
+            """)
+        // Sales of the period that belong to no order.
+        try tx.query(insert + """
+            SELECT 'orders', 'transaction_without_order', 'medium', 'transaction', f.txn_id, f.store_id, f.provider,
+                   f.transaction_no, f.currency, NULL, f.gross, f.gross, jsonb_build_object('order_ref', f.ref)
+            FROM r_free_sales f CROSS JOIN r_scope s
+            WHERE f.occurred_at >= s.starts_at AND f.occurred_at < s.ends_at
+              AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.txn_id = f.txn_id)
+            """)
+        // Paid amount against the platform's sale; refunds beyond the payment; another currency.
+        try tx.query(insert + """
+            SELECT 'orders', 'amount_mismatch', CASE WHEN abs(d.diff) >= 10000 OR d.foreign THEN 'high' ELSE 'medium' END,
+                   'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency, o.paid_amount, d.actual, d.diff,
+                   jsonb_build_object('check', d.kind, 'sale', x.sale_gross, 'refunds', x.refund_gross, 'currencies', x.currencies)
+            FROM r_orders o JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
+            CROSS JOIN LATERAL (SELECT
+                    x.currencies <> ARRAY[o.currency]::bpchar[] AS foreign,
+                    CASE WHEN x.currencies <> ARRAY[o.currency]::bpchar[] THEN 'currency'
+                         WHEN -coalesce(x.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance THEN 'refund'
+                         ELSE 'sale' END AS kind,
+                    CASE WHEN -coalesce(x.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance
+                              AND x.currencies = ARRAY[o.currency]::bpchar[]
+                         THEN -x.refund_gross ELSE x.sale_gross END AS actual) k
+            CROSS JOIN LATERAL (SELECT k.foreign, k.kind, k.actual, k.actual - coalesce(o.paid_amount, 0) AS diff) d
+            WHERE x.sales > 0 AND (d.foreign OR abs(d.diff) > greatest(s.amount_tolerance,
+                                                                      abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
+            """)
+        // Fees and commissions as a share of the sale, against the provider's expected range.
+        try tx.query(insert + """
+            SELECT 'orders', 'fee_anomaly', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
+                   round(x.sale_gross * (s.fee_rates -> x.provider ->> 1)::numeric)::bigint, x.fees,
+                   x.fees - round(x.sale_gross * (s.fee_rates -> x.provider ->> 1)::numeric)::bigint,
+                   jsonb_build_object('provider', x.provider, 'rate', round(x.fees::numeric / x.sale_gross, 4),
+                                      'range', s.fee_rates -> x.provider)
+            FROM r_orders o JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
+            WHERE x.sales > 0 AND x.sale_gross > 0 AND s.fee_rates ? x.provider
+              AND (x.fees::numeric / x.sale_gross > (s.fee_rates -> x.provider ->> 1)::numeric
+                   OR x.fees::numeric / x.sale_gross < (s.fee_rates -> x.provider ->> 0)::numeric)
+            """)
+        // The same buyer ordering the same goods for the same amount again within minutes.
+        try tx.query(insert + """
+            WITH cand AS (
+                SELECT o.order_id, o.store_id, o.created_at, o.paid_amount, c.buyer_id
+                FROM r_orders o CROSS JOIN r_scope s
+                JOIN order_contacts c ON c.tenant_id = s.tenant_id AND c.order_id = o.order_id
+                WHERE o.status <> 'cancelled' AND c.buyer_id IS NOT NULL AND NOT o.manual
+            ), pairs AS (
+                SELECT a.order_id AS first_id, b.order_id AS dup_id
+                FROM cand a CROSS JOIN r_scope s
+                JOIN cand b ON b.store_id = a.store_id AND b.buyer_id = a.buyer_id
+                           AND b.paid_amount IS NOT DISTINCT FROM a.paid_amount
+                           AND (a.created_at, a.order_id) < (b.created_at, b.order_id)
+                           AND b.created_at - a.created_at <= make_interval(mins => s.duplicate_window_minutes)
+            ), sig AS (
+                SELECT l.order_id, string_agg(coalesce(l.sku, l.product_id, l.title, '') || '*' || coalesce(l.quantity, 0), '|'
+                                              ORDER BY coalesce(l.sku, l.product_id, l.title, ''), l.quantity) AS goods
+                FROM order_lines l CROSS JOIN r_scope s
+                WHERE l.tenant_id = s.tenant_id AND l.order_id IN (SELECT first_id FROM pairs UNION SELECT dup_id FROM pairs)
+                GROUP BY l.order_id
+            ), dups AS (
+                SELECT DISTINCT ON (p.dup_id) p.dup_id, p.first_id
+                FROM pairs p LEFT JOIN sig a ON a.order_id = p.first_id LEFT JOIN sig b ON b.order_id = p.dup_id
+                WHERE a.goods IS NOT DISTINCT FROM b.goods
+                ORDER BY p.dup_id, p.first_id
+            )
+            SELECT 'orders', 'duplicate_order', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
+                   NULL, o.paid_amount, NULL, jsonb_build_object('duplicate_of', f.order_no)
+            FROM dups d JOIN r_orders o ON o.order_id = d.dup_id JOIN r_orders f ON f.order_id = d.first_id
+            """)
+    }
+}

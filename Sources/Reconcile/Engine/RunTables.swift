@@ -1,0 +1,36 @@
+import PostgresClient
+
+/// The temporary tables the stages of a run fill before their rows are written for good:
+/// `r_match`/`r_alloc` (matches, with ids drawn from `recon_matches`' own sequence so the
+/// allocations can refer to them before they exist) and `r_exc` (exceptions found), plus
+/// `r_manual`, the records people matched by hand, which no stage touches.
+enum RunTables {
+    static func create(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_match, pg_temp.r_alloc, pg_temp.r_exc, pg_temp.r_manual")
+        try tx.query("""
+            CREATE TEMP TABLE r_match (match_id bigint PRIMARY KEY, flow text NOT NULL, store_id bigint, shape text NOT NULL,
+                                       rule text NOT NULL, confidence numeric(3, 2) NOT NULL) ON COMMIT DROP
+            """)
+        try tx.query("""
+            CREATE TEMP TABLE r_alloc (match_id bigint NOT NULL, side text NOT NULL, record_type text NOT NULL,
+                                       record_id bigint NOT NULL, store_id bigint, currency char(3) NOT NULL, amount bigint NOT NULL)
+            ON COMMIT DROP
+            """)
+        try tx.query("""
+            CREATE TEMP TABLE r_exc (flow text NOT NULL, type text NOT NULL, severity text NOT NULL, record_type text NOT NULL,
+                                     record_id bigint NOT NULL, store_id bigint, channel text, reference text, currency char(3),
+                                     expected bigint, actual bigint, difference bigint, detail jsonb NOT NULL DEFAULT '{}')
+            ON COMMIT DROP
+            """)
+        try tx.query("""
+            CREATE TEMP TABLE r_manual ON COMMIT DROP AS
+            SELECT DISTINCT a.record_type, a.record_id
+            FROM recon_allocations a JOIN recon_matches m ON m.tenant_id = a.tenant_id AND m.match_id = a.match_id
+            WHERE a.tenant_id = (SELECT tenant_id FROM r_scope) AND m.manual
+            """)
+        try tx.query("ALTER TABLE r_manual ADD PRIMARY KEY (record_type, record_id)")
+    }
+
+    /// The next match id, for `INSERT INTO r_match` statements.
+    static let nextMatchID = "nextval(pg_get_serial_sequence('recon_matches', 'match_id'))"
+}
