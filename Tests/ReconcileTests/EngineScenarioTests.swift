@@ -235,3 +235,75 @@ struct EngineScenarioTests {
         }
     }
 }
+
+@Suite(.engineDatabase, .serialized)
+struct ManualMatchTests {
+    @Test("a manual match answers exceptions, survives re-runs, and its removal reopens them")
+    func manualMatch() async throws {
+        let env = try EngineEnvironment.get()
+        let tenant = try await EngineScenarioTests().scenario("manual-a")
+        let request = RunRequest(period: EngineScenarioTests.period, asOf: "2026-11-30")
+        try await env.run(tenant, request)
+        let match = try await env.withApp { app in
+            try await TenantScope(connection: app).with(tenant.system) { tx, context in
+                try ManualMatcher.add(left: [try RecordRef(parsing: "order:1002")], right: [try RecordRef(parsing: "transaction:T9999")],
+                                      reason: "paid by bank transfer", context: context, on: tx)
+            }
+        }
+        #expect(match.flow == .orders)
+        #expect(match.exceptionsResolved == 2)
+        #expect(match.period == "2026-10")
+        let rerun = try await env.run(tenant, request)
+        #expect(rerun.exceptionsFound == EngineScenarioTests.expected.count - 2)
+        let statuses = try await env.ownerRows("""
+            SELECT type, status FROM recon_exceptions WHERE tenant_id = $1 AND type IN ('missing_on_platform', 'transaction_without_order')
+            ORDER BY type
+            """, [tenant.id])
+        #expect(statuses == [["missing_on_platform", "resolved"], ["transaction_without_order", "resolved"]])
+        let manual = try await env.ownerRows("SELECT count(*)::text FROM recon_matches WHERE tenant_id = $1 AND manual", [tenant.id])
+        #expect(manual == [["1"]])
+        let audited = try await env.ownerRows("SELECT action FROM audit_log WHERE tenant_id = $1 AND action LIKE 'recon_matches.%'",
+                                              [tenant.id])
+        #expect(audited == [["recon_matches.insert"]])
+
+        try await env.withApp { app in
+            try await TenantScope(connection: app).with(tenant.system) { tx, context in
+                try ManualMatcher.remove(matchID: match.matchID, context: context, on: tx)
+            }
+        }
+        try await env.run(tenant, request)
+        let reopened = try await env.ownerRows("""
+            SELECT status FROM recon_exceptions WHERE tenant_id = $1 AND type IN ('missing_on_platform', 'transaction_without_order')
+            """, [tenant.id])
+        #expect(reopened == [["open"], ["open"]])
+    }
+
+    @Test("matching needs match.manual, one currency, and records on both sides")
+    func refusals() async throws {
+        let env = try EngineEnvironment.get()
+        let tenant = try await EngineScenarioTests().scenario("manual-b")
+        var finance = tenant.system
+        finance.permissions.remove("match.manual")
+        let noMatching = finance
+        await #expect(throws: TenancyError.self) {
+            try await env.withApp { app in
+                try await TenantScope(connection: app).with(noMatching) { tx, context in
+                    try ManualMatcher.add(left: [try RecordRef(parsing: "order:1002")], right: [try RecordRef(parsing: "transaction:T9999")],
+                                          reason: "x", context: context, on: tx)
+                }
+            }
+        }
+        for (left, right) in [("order:1002", "payout:PAY000001"), ("order:nope", "transaction:T9999")] {
+            await #expect(throws: ReconcileError.self) {
+                try await env.withApp { app in
+                    try await TenantScope(connection: app).with(tenant.system) { tx, context in
+                        try ManualMatcher.add(left: [try RecordRef(parsing: left)], right: [try RecordRef(parsing: right)],
+                                              reason: "x", context: context, on: tx)
+                    }
+                }
+            }
+        }
+        #expect(throws: ReconcileError.self) { try RecordRef(parsing: "invoice:1") }
+        #expect(try RecordRef(parsing: "bank_line#12") == RecordRef(type: .bankLine, key: .id(12)))
+    }
+}
