@@ -69,6 +69,10 @@ CREATE INDEX recon_runs_period ON recon_runs (tenant_id, period);
 -- A match ties records of one side to records of the other; its allocations say how much of
 -- each record it accounts for. `left` is the side the flow starts from (orders, payouts,
 -- returns), `right` the evidence (platform transactions, bank lines, courier lines).
+-- A run writes a million matches and two million allocations for a large merchant and a re-run
+-- deletes them again, set-based: foreign keys from allocations to matches and from matches to
+-- runs would add a per-row check or cascade to each of those rows, so there are none; the code
+-- that writes and deletes matches (Sources/Reconcile) keeps them together.
 CREATE TABLE recon_matches (
     tenant_id    bigint NOT NULL REFERENCES tenants,
     match_id     bigint GENERATED ALWAYS AS IDENTITY,
@@ -84,7 +88,6 @@ CREATE TABLE recon_matches (
     created_by   text NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, match_id),
-    FOREIGN KEY (tenant_id, run_id) REFERENCES recon_runs ON DELETE CASCADE,
     CHECK (manual = (run_id IS NULL)),
     CHECK (NOT manual OR reason IS NOT NULL)
 );
@@ -100,8 +103,7 @@ CREATE TABLE recon_allocations (
     store_id     bigint,
     currency     char(3) NOT NULL,
     amount       bigint NOT NULL,
-    PRIMARY KEY (tenant_id, match_id, side, record_type, record_id),
-    FOREIGN KEY (tenant_id, match_id) REFERENCES recon_matches ON DELETE CASCADE
+    PRIMARY KEY (tenant_id, match_id, side, record_type, record_id)
 );
 CREATE INDEX recon_allocations_record ON recon_allocations (tenant_id, record_type, record_id);
 
@@ -232,6 +234,8 @@ $fn$;
 
 -- Refuses a change to records dated in a closed period (SQLSTATE SR005, exit code 5 in the CLI).
 -- Statement-level, with transition tables, so a large import pays one check, not one per row.
+-- Matches are checked by the code that writes them (runs and manual matches refuse a closed
+-- period before they start), which spares a run's million inserts the transition table.
 -- TG_ARGV[0] is the record's date expression over the transition table `r`.
 CREATE FUNCTION recon_guard_closed_period() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
@@ -269,7 +273,6 @@ BEGIN
         ('bank_statement_lines', 'coalesce(r.value_date, r.booking_date)::timestamp AT TIME ZONE ''UTC'''),
         ('returns', 'r.created_at'),
         ('courier_bill_lines', 'r.ship_date::timestamp AT TIME ZONE ''UTC'''),
-        ('recon_matches', '(r.period::timestamp AT TIME ZONE ''UTC'')'),
         ('recon_exceptions', '(r.period::timestamp AT TIME ZONE ''UTC'')')
     ) AS v(tbl, expr) LOOP
         EXECUTE format('CREATE TRIGGER closed_period_insert AFTER INSERT ON %I REFERENCING NEW TABLE AS changed_rows

@@ -19,6 +19,6 @@ struct ShopReconBench: AsyncParsableCommand {
             cluster (Deploy/dev-db.sh). Benchmarks work in a scratch schema of their own and
             drop it when they finish.
             """,
-        subcommands: [PgBench.self, RlsBench.self, JobsBench.self, IngestBench.self]
+        subcommands: [PgBench.self, RlsBench.self, JobsBench.self, IngestBench.self, ReconBench.self]
     )
 }

@@ -85,24 +85,35 @@ enum OrderCheck {
             WHERE f.ref IS NOT NULL AND st.tenant_id = s.tenant_id
               AND o.tenant_id = st.tenant_id AND o.store_id = st.store_id AND o.order_no = f.ref
             """)
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_open_orders")
+        try tx.query("""
+            CREATE TEMP TABLE r_open_orders ON COMMIT DROP AS
+            SELECT o.* FROM r_orders o
+            WHERE NOT o.manual AND o.paid_at IS NOT NULL AND o.paid_amount IS NOT NULL
+              AND o.status NOT IN ('cancelled', 'pending_payment')
+              AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id AND x.sales > 0)
+            """)
+        try tx.query("CREATE INDEX ON r_open_orders (store_id, currency, paid_amount)")
+        try tx.query("ANALYZE pg_temp.r_open_orders")
+        try tx.query("ANALYZE pg_temp.r_free_sales")
+        // Candidates come from an index range on the amount, so each free sale looks at the few
+        // orders of its store near its amount, never at all of them.
         try tx.query("""
             CREATE TEMP TABLE r_loose ON COMMIT DROP AS
-            WITH open_orders AS (
-                SELECT o.* FROM r_orders o
-                WHERE NOT o.manual AND o.paid_at IS NOT NULL AND o.paid_amount IS NOT NULL
-                  AND o.status NOT IN ('cancelled', 'pending_payment')
-                  AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id AND x.sales > 0)
-            ), pairs AS (
+            WITH pairs AS (
                 SELECT o.order_id, f.txn_id, o.store_id, f.currency, f.gross, o.paid_amount
-                FROM open_orders o CROSS JOIN r_scope s
-                JOIN r_free_sales f ON f.store_id = o.store_id AND f.currency = o.currency
+                FROM r_free_sales f CROSS JOIN r_scope s
+                CROSS JOIN LATERAL (SELECT greatest(s.amount_tolerance, ceil(abs(f.gross) * s.amount_tolerance_pct / 100 * 1.01))::bigint AS band) b
+                JOIN r_open_orders o ON o.store_id = f.store_id AND o.currency = f.currency
+                     AND o.paid_amount BETWEEN f.gross - b.band AND f.gross + b.band
                 WHERE abs(f.gross - o.paid_amount) <= greatest(s.amount_tolerance, abs(o.paid_amount) * s.amount_tolerance_pct / 100)
                   AND f.occurred_at >= o.paid_at - interval '1 hour'
                   AND f.occurred_at <= coalesce(o.completed_at, o.paid_at) + make_interval(days => s.settlement_lag_days)
+            ), counted AS (
+                SELECT p.*, count(*) OVER (PARTITION BY p.order_id) AS per_order, count(*) OVER (PARTITION BY p.txn_id) AS per_sale
+                FROM pairs p
             )
-            SELECT p.* FROM pairs p
-            WHERE (SELECT count(*) FROM pairs q WHERE q.order_id = p.order_id) = 1
-              AND (SELECT count(*) FROM pairs q WHERE q.txn_id = p.txn_id) = 1
+            SELECT order_id, txn_id, store_id, currency, gross, paid_amount FROM counted WHERE per_order = 1 AND per_sale = 1
             """)
     }
 

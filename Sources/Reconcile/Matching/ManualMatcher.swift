@@ -61,6 +61,7 @@ public enum ManualMatcher {
         guard let period = lefts.compactMap(\.period).min() ?? rights.compactMap(\.period).min() else {
             throw ReconcileError(.invalidInput, "the records have no date to tell their period")
         }
+        try PeriodLock.requireOpen(try ReconPeriod(parsing: period), tenantID: tenant, on: tx)
         let store = lefts.compactMap(\.storeID).first ?? rights.compactMap(\.storeID).first
         let shape = switch (lefts.count, rights.count) {
         case (1, 1): "one_to_one"
@@ -91,13 +92,16 @@ public enum ManualMatcher {
     public static func remove(matchID: Int64, context: AccessContext, on tx: isolated PostgresConnection) throws {
         try context.require("match.manual", to: "remove matches")
         let tenant = try context.requireTenant()
-        let found = try tx.query("SELECT manual FROM recon_matches WHERE tenant_id = $1 AND match_id = $2", [tenant, matchID])
+        let found = try tx.query("SELECT manual, to_char(period, 'YYYY-MM') FROM recon_matches WHERE tenant_id = $1 AND match_id = $2",
+                                 [tenant, matchID])
         guard let row = found.first else { throw ReconcileError(.notFound, "no match \(matchID) (or you may not see it)") }
+        try PeriodLock.requireOpen(try ReconPeriod(parsing: try row.decode(String.self, at: 1)), tenantID: tenant, on: tx)
         guard try row.decode(Bool.self, at: 0) else {
             throw ReconcileError(.invalidInput, "match \(matchID) was made by a run, not by hand",
                                  hint: "the next run replaces automatic matches; to override one, add a manual match for its records")
         }
         try mapClosed {
+            _ = try tx.query("DELETE FROM recon_allocations WHERE tenant_id = $1 AND match_id = $2", [tenant, matchID])
             _ = try tx.query("DELETE FROM recon_matches WHERE tenant_id = $1 AND match_id = $2", [tenant, matchID])
             // The exceptions this match answered are open questions again.
             let note = "matched by hand (match \(matchID))"

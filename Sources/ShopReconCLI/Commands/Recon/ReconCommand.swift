@@ -18,6 +18,7 @@ struct ReconCommand: AsyncParsableCommand {
               shoprecon recon summary --period 2026-10
               shoprecon recon close --period 2026-10
             """,
-        subcommands: [ReconRun.self, ReconSummaryCommand.self, ReconRuns.self, ReconClose.self, ReconReopen.self, ReconPeriods.self]
+        subcommands: [ReconRun.self, ReconSummaryCommand.self, ReconRuns.self, ReconClose.self, ReconReopen.self, ReconPeriods.self,
+                      ReconSettingsCommand.self]
     )
 }

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Ingest
+import Reconcile
+
+/// `shoprecon recon settings`: show or change the tenant's tolerances and windows.
+struct ReconSettingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings",
+        abstract: "Show or change the reconciliation tolerances and windows (settings.manage to change).",
+        discussion: """
+            Without options, prints the settings. Amounts in major units (0.50 = 50 fen).
+              --amount-tolerance        difference between paid amount and sale still accepted (default 0)
+              --amount-tolerance-pct    the same as a percentage of the amount; the larger of the two counts
+              --settlement-lag-days     how long after payment/completion a sale may be booked (7, 0-90)
+              --bank-window-days        how many days after a payout its bank credit may arrive (5, 0-60)
+              --receivable-terms-days   after how many days a shipped order without sale is overdue (15)
+              --return-receive-days     after how many days an announced return must have arrived (14)
+              --courier-tolerance       overcharge still accepted per courier line (0)
+              --duplicate-window-minutes  how close two identical orders of a buyer must be to be duplicates (10)
+              --fee-rate PROVIDER=LOW:HIGH  expected fee range as fractions of the sale, e.g. alipay=0:0.06
+            """
+    )
+
+    @Option(name: .customLong("amount-tolerance"), help: ArgumentHelp("Major units.", valueName: "amount")) var amountTolerance: String?
+    @Option(name: .customLong("amount-tolerance-pct"), help: ArgumentHelp("Percent.", valueName: "pct")) var amountTolerancePct: String?
+    @Option(name: .customLong("settlement-lag-days")) var settlementLagDays: Int?
+    @Option(name: .customLong("bank-window-days")) var bankWindowDays: Int?
+    @Option(name: .customLong("receivable-terms-days")) var receivableTermsDays: Int?
+    @Option(name: .customLong("return-receive-days")) var returnReceiveDays: Int?
+    @Option(name: .customLong("courier-tolerance"), help: ArgumentHelp("Major units.", valueName: "amount")) var courierTolerance: String?
+    @Option(name: .customLong("duplicate-window-minutes")) var duplicateWindowMinutes: Int?
+    @Option(name: .customLong("fee-rate"), help: ArgumentHelp("Repeatable.", valueName: "provider=low:high")) var feeRates: [String] = []
+    @OptionGroup var access: TenantAccessOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await runCommand {
+            let changes = try self.changes()
+            let settings = try await access.run { tx, context in
+                changes.isEmpty ? try ReconSettings.load(context: context, on: tx)
+                                : try ReconSettings.update(changes, context: context, on: tx)
+            }
+            try emit(settings, json: output.json) {
+                var table = TextTable("setting", "value")
+                table.append(["amount tolerance", MoneyText.format(settings.amountTolerance)])
+                table.append(["amount tolerance %", settings.amountTolerancePercent])
+                table.append(["settlement lag days", String(settings.settlementLagDays)])
+                table.append(["bank window days", String(settings.bankDateWindowDays)])
+                table.append(["receivable terms days", String(settings.receivableTermsDays)])
+                table.append(["return receive days", String(settings.returnReceiveDays)])
+                table.append(["courier tolerance", MoneyText.format(settings.courierTolerance)])
+                table.append(["duplicate window minutes", String(settings.duplicateWindowMinutes)])
+                for (provider, range) in settings.feeRates.sorted(by: { $0.key < $1.key }) {
+                    table.append(["fee rate \(provider)", range.map { String($0) }.joined(separator: " .. ")])
+                }
+                return table.render()
+            }
+        }
+    }
+
+    private func changes() throws -> [ReconSettings.Change] {
+        var changes: [ReconSettings.Change] = []
+        if let amountTolerance { changes.append(.amountTolerance(try minor(amountTolerance, "--amount-tolerance"))) }
+        if let amountTolerancePct {
+            guard AmountParser.parse(amountTolerancePct) != nil else { throw CLIFailure.badInput("--amount-tolerance-pct: '\(amountTolerancePct)' is not a number") }
+            changes.append(.amountTolerancePercent(amountTolerancePct))
+        }
+        if let settlementLagDays { changes.append(.settlementLagDays(settlementLagDays)) }
+        if let bankWindowDays { changes.append(.bankDateWindowDays(bankWindowDays)) }
+        if let receivableTermsDays { changes.append(.receivableTermsDays(receivableTermsDays)) }
+        if let returnReceiveDays { changes.append(.returnReceiveDays(returnReceiveDays)) }
+        if let courierTolerance { changes.append(.courierTolerance(try minor(courierTolerance, "--courier-tolerance"))) }
+        if let duplicateWindowMinutes { changes.append(.duplicateWindowMinutes(duplicateWindowMinutes)) }
+        for item in feeRates {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            let range = parts.count == 2 ? parts[1].split(separator: ":") : []
+            guard parts.count == 2, range.count == 2, AmountParser.parse(String(range[0])) != nil, AmountParser.parse(String(range[1])) != nil else {
+                throw CLIFailure.badInput("--fee-rate '\(item)' is not PROVIDER=LOW:HIGH", hint: "e.g. --fee-rate alipay=0:0.06")
+            }
+            changes.append(.feeRate(provider: String(parts[0]), low: String(range[0]), high: String(range[1])))
+        }
+        return changes
+    }
+
+    private func minor(_ text: String, _ option: String) throws -> Int64 {
+        guard let amount = AmountParser.parse(text), let minor = amount.rescaled(to: 2), minor.units >= 0 else {
+            throw CLIFailure.badInput("\(option): '\(text)' is not an amount", hint: "write amounts in major units, e.g. 0.50")
+        }
+        return minor.units
+    }
+}
