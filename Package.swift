@@ -152,7 +152,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconcileTests",
-            dependencies: ["Reconcile", "Imports", "Ingest", "DemoData", "Tenancy", "Jobs", "PostgresClient", "ShopReconTestSupport"],
+            dependencies: ["Reconcile", "Imports", "Ingest", "DemoData", "Tenancy", "Jobs", "PostgresClient", "ShopReconTestSupport",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
