@@ -13,12 +13,27 @@ public struct ExceptionSheet: Sendable {
         public var text: String?
         /// `YYYY-MM-DD`.
         public var holdUntil: String?
+
+        public init(row: Int, id: Int64, action: ExceptionAction? = nil, text: String? = nil, holdUntil: String? = nil) {
+            self.row = row
+            self.id = id
+            self.action = action
+            self.text = text
+            self.holdUntil = holdUntil
+        }
     }
 
     public var file: String
     public var instructions: [Instruction]
     /// Problems in single cells (not a number, unknown action, missing text or date).
     public var problems: [ExceptionSheetProblem]
+
+    /// Instructions built elsewhere (another front end, tests); ``read(_:)`` builds them from a file.
+    public init(file: String, instructions: [Instruction], problems: [ExceptionSheetProblem] = []) {
+        self.file = file
+        self.instructions = instructions
+        self.problems = problems
+    }
 
     /// Reads the `exceptions` sheet of `url`. The header row names the columns, so their order
     /// may change; `id` and `action` are required, `resolution` and `hold_until_new` when an
