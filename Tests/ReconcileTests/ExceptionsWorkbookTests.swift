@@ -100,6 +100,8 @@ struct ExceptionsWorkbookTests {
             "Q\(rowOf[ids[5]]!) hold_until_new",
             "A20 id",
         ].sorted { Int($0.dropFirst().prefix { $0.isNumber })! < Int($1.dropFirst().prefix { $0.isNumber })! })
+        #expect(error?.problems.map(\.code) == [.missingText, .unknownAction, .badDate, .transition, .badDate, .unknownID])
+        #expect(error?.reconcileError.kind == .invalidInput)
         #expect(error?.description.contains("exceptions!O\(rowOf[ids[4]]!) (action): exception \(ids[4]) is resolved") == true,
                 "\(error?.description ?? "")")
         for id in ids where id != ids[4] {
@@ -155,6 +157,25 @@ struct ExceptionsWorkbookTests {
         #expect(try await env.events(ids[3]).last == "reopened written_off>open user:fiona")
         #expect(try await env.events(ids[4]).count == 1)
         #expect(try await env.auditCount(ids) == auditBefore + 4)
+    }
+
+    @Test("a workbook touching a closed period is refused as periodClosed, naming the rows")
+    func applyClosedPeriod() async throws {
+        let env = try WorkflowEnvironment.get()
+        let acme = try await env.merchant()
+        let fiona = try acme.token("fiona")
+        let ids = try await env.plant([WorkflowExceptionSpec(period: "2025-07"), WorkflowExceptionSpec(period: "2026-06")], for: acme)
+        try await env.closePeriod("2025-07", for: acme)
+        let sheet = ExceptionSheet(file: "closed.xlsx", instructions: [
+            .init(row: 2, id: ids[0], action: .resolve, text: "late"), .init(row: 3, id: ids[1], action: .resolve, text: "fine"),
+        ])
+        let error = await #expect(throws: ExceptionWorkbookError.self) {
+            try await env.asUser(fiona) { tx, context in try ExceptionWorkbook.apply(sheet, context: context, on: tx) }
+        }
+        #expect(error?.problems.map(\.code) == [.periodClosed])
+        #expect(error?.problems.first?.row == 2)
+        #expect(error?.reconcileError.kind == .periodClosed)
+        #expect(try await env.stored(ids[1]).status == "open")
     }
 
     // MARK: - Workbook helpers

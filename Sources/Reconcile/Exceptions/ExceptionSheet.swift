@@ -76,9 +76,9 @@ public struct ExceptionSheet: Sendable {
         return sheet
     }
 
-    mutating func problem(_ row: Int, _ column: String, _ columns: [String: Int], _ message: String) {
+    mutating func problem(_ code: ExceptionSheetProblem.Code, _ row: Int, _ column: String, _ columns: [String: Int], _ message: String) {
         let letter = columns[column].map(ExceptionWorkbook.columnLetter) ?? "?"
-        problems.append(ExceptionSheetProblem(sheet: ExceptionWorkbook.sheetName, row: row, column: column, columnLetter: letter, message: message))
+        problems.append(ExceptionSheetProblem(code: code, sheet: ExceptionWorkbook.sheetName, row: row, column: column, columnLetter: letter, message: message))
     }
 
     mutating func readRow(_ row: Row, columns: [String: Int], seen: inout [Int64: Int]) {
@@ -87,15 +87,15 @@ public struct ExceptionSheet: Sendable {
         }
         let idText = cell(.id), actionText = cell(.action)
         if idText.isEmpty {
-            if !actionText.isEmpty { problem(row.line, "id", columns, "the row has an action but no exception id") }
+            if !actionText.isEmpty { problem(.badID, row.line, "id", columns, "the row has an action but no exception id") }
             return
         }
         guard let id = Int64(idText), id > 0 else {
-            problem(row.line, "id", columns, "'\(idText)' is not an exception id")
+            problem(.badID, row.line, "id", columns, "'\(idText)' is not an exception id")
             return
         }
         if let earlier = seen[id] {
-            problem(row.line, "id", columns, "exception \(id) appears again (first in row \(earlier)); keep one row per exception")
+            problem(.duplicateID, row.line, "id", columns, "exception \(id) appears again (first in row \(earlier)); keep one row per exception")
             return
         }
         seen[id] = row.line
@@ -109,27 +109,27 @@ public struct ExceptionSheet: Sendable {
         let word = actionText.lowercased().replacingOccurrences(of: "_", with: "-").replacingOccurrences(of: " ", with: "-")
         guard let action = ExceptionAction(rawValue: word == "writeoff" ? "write-off" : word),
               ExceptionWorkbook.sheetActions.contains(action) else {
-            problem(row.line, "action", columns, "unknown action '\(actionText)'; use "
+            problem(.unknownAction, row.line, "action", columns, "unknown action '\(actionText)'; use "
                     + ExceptionWorkbook.sheetActions.map(\.rawValue).joined(separator: ", ") + " or leave it empty")
             return
         }
         instruction.action = action
         switch action {
         case .resolve where instruction.text == nil:
-            problem(row.line, "resolution", columns, "resolve needs a resolution: say what was done or found")
+            problem(.missingText, row.line, "resolution", columns, "resolve needs a resolution: say what was done or found")
         case .writeOff where instruction.text == nil:
-            problem(row.line, "resolution", columns, "write-off needs the reason in the resolution column")
+            problem(.missingText, row.line, "resolution", columns, "write-off needs the reason in the resolution column")
         case .note where instruction.text == nil:
-            problem(row.line, "resolution", columns, "note needs the note's text in the resolution column")
+            problem(.missingText, row.line, "resolution", columns, "note needs the note's text in the resolution column")
         case .hold:
             let raw = cell(.holdUntilNew)
             let date = Self.dateText(raw)
             if raw.isEmpty {
-                problem(row.line, "hold_until_new", columns, "hold needs the date to hold until (YYYY-MM-DD, after today)")
+                problem(.badDate, row.line, "hold_until_new", columns, "hold needs the date to hold until (YYYY-MM-DD, after today)")
             } else if let date {
                 instruction.holdUntil = date
             } else {
-                problem(row.line, "hold_until_new", columns, "'\(raw)' is not a date; write it as YYYY-MM-DD")
+                problem(.badDate, row.line, "hold_until_new", columns, "'\(raw)' is not a date; write it as YYYY-MM-DD")
             }
         default:
             break

@@ -1,5 +1,12 @@
 /// Something wrong with one cell of a filled-in exceptions workbook.
 public struct ExceptionSheetProblem: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// What kind of problem, for scripts.
+    public enum Code: String, Sendable, Codable {
+        case badID = "bad_id", duplicateID = "duplicate_id", unknownID = "unknown_id", unknownAction = "unknown_action"
+        case missingText = "missing_text", badDate = "bad_date", transition, periodClosed = "period_closed"
+    }
+
+    public var code: Code
     public var sheet: String
     /// The sheet's row number, as Excel shows it.
     public var row: Int
@@ -25,8 +32,9 @@ public struct ExceptionWorkbookError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The same, as the error the CLI reports (bad input, exit code 1).
+    /// A closed period makes it a conflict (exit code 5); anything else is bad input.
     public var reconcileError: ReconcileError {
-        ReconcileError(.invalidInput, description, hint: "fix these cells (or clear their action) and run `shoprecon exceptions apply` again")
+        ReconcileError(problems.contains { $0.code == .periodClosed } ? .periodClosed : .invalidInput, description, hint: "fix these cells (or clear their action) and run `shoprecon exceptions apply` again")
     }
 }
 

@@ -37,25 +37,25 @@ extension ExceptionWorkbook {
             }
         }
         let today = try tx.query("SELECT \(ExceptionFilter.tenantToday)::text", [tenant])[0].decode(String.self, at: 0)
-        func problem(_ instruction: ExceptionSheet.Instruction, _ column: Column, _ message: String) {
-            problems.append(ExceptionSheetProblem(sheet: sheetName, row: instruction.row, column: column.rawValue,
+        func problem(_ code: ExceptionSheetProblem.Code, _ instruction: ExceptionSheet.Instruction, _ column: Column, _ message: String) {
+            problems.append(ExceptionSheetProblem(code: code, sheet: sheetName, row: instruction.row, column: column.rawValue,
                                                   columnLetter: column.letter, message: message))
         }
         for instruction in actionable {
             guard let action = instruction.action else { continue }
             guard let current = found[instruction.id] else {
-                problem(instruction, .id, "no exception \(instruction.id), or it is outside the stores you may see")
+                problem(.unknownID, instruction, .id, "no exception \(instruction.id), or it is outside the stores you may see")
                 continue
             }
             if !action.allowedFrom.contains(current.status) {
                 let allowed = ExceptionStatus.allCases.filter(action.allowedFrom.contains).map(\.rawValue).joined(separator: " or ")
-                problem(instruction, .action, "exception \(instruction.id) is \(current.status), so it cannot be \(action.pastTense) (\(action) needs \(allowed))")
+                problem(.transition, instruction, .action, "exception \(instruction.id) is \(current.status), so it cannot be \(action.pastTense) (\(action) needs \(allowed))")
             }
             if current.closed {
-                problem(instruction, .action, "exception \(instruction.id) belongs to the closed period \(current.period) and cannot change")
+                problem(.periodClosed, instruction, .action, "exception \(instruction.id) belongs to the closed period \(current.period) and cannot change")
             }
             if action == .hold, let date = instruction.holdUntil, date <= today {
-                problem(instruction, .holdUntilNew, "\(date) is not after today (\(today)); hold until a later day")
+                problem(.badDate, instruction, .holdUntilNew, "\(date) is not after today (\(today)); hold until a later day")
             }
         }
         if !problems.isEmpty {

@@ -74,3 +74,10 @@ public struct ExceptionActionResult: Sendable, Codable, Equatable {
     public var fromStatus: [String: Int]
     public var dryRun: Bool
 }
+
+extension ReconException {
+    /// An amount of this exception in its currency's decimals (`-345.67`), empty for nil.
+    public func amountText(_ minor: Int64?) -> String {
+        MinorUnits.text(minor, currency: currency)
+    }
+}
