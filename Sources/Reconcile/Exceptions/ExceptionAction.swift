@@ -55,13 +55,12 @@ public enum ExceptionAction: String, Sendable, Hashable, Codable, CaseIterable, 
     func refusal(current: ExceptionStatus, exceptionID: Int64?) -> ReconcileError {
         let which = exceptionID.map { "exception \($0)" } ?? "the exception"
         let allowed = ExceptionStatus.allCases.filter(allowedFrom.contains).map(\.rawValue).joined(separator: " or ")
-        var hint: String
-        switch self {
-        case .reopen: hint = "only resolved or written-off exceptions can be reopened"
-        case .review: hint = current == .inReview ? "it is in review already" : "reopen it first with `shoprecon exceptions reopen`"
-        default: hint = current.isClosed ? "reopen it first with `shoprecon exceptions reopen`" : "\(self) needs an exception that is \(allowed)"
+        let hint: String = switch (self, current) {
+        case (.reopen, _): "only resolved or written-off exceptions can be reopened"
+        case (.review, .inReview): "it is in review already; nothing to do"
+        case (_, .resolved), (_, .writtenOff): "reopen it first with `shoprecon exceptions reopen`"
+        default: "\(self) needs an exception that is \(allowed)"
         }
-        if current == .inReview && self == .review { hint = "it is in review already; nothing to do" }
         return ReconcileError(.conflict, "\(which) is \(current), so it cannot be \(pastTense) (\(self) needs \(allowed))", hint: hint)
     }
 

@@ -53,7 +53,8 @@ struct ExceptionsAssign: AsyncParsableCommand {
         discussion: """
             Examples:
               shoprecon exceptions assign 412 413 --to alice
-              shoprecon exceptions assign --all-matching --period 2026-10 --store jd-1 --unassigned --to bob
+              shoprecon exceptions assign --all-matching --period 2026-10 \\
+                  --store jd-1 --unassigned --to bob
             """
     )
     @OptionGroup var target: ExceptionTargetOptions
@@ -91,9 +92,9 @@ struct ExceptionsResolve: AsyncParsableCommand {
         abstract: "Mark exceptions resolved, saying how (open or in_review -> resolved).",
         discussion: """
             Examples:
-              shoprecon exceptions resolve 412 --resolution "Tmall corrected the settlement on 2026-11-03"
-              shoprecon exceptions resolve --all-matching --period 2026-10 --type unpaid --status in_review \\
-                  --resolution "paid late; confirmed in the November statement" --dry-run
+              shoprecon exceptions resolve 412 --resolution "settlement corrected 11-03"
+              shoprecon exceptions resolve --all-matching --period 2026-10 \\
+                  --type unpaid --status in_review --resolution "paid late" --dry-run
             """
     )
     @OptionGroup var target: ExceptionTargetOptions
@@ -113,8 +114,8 @@ struct ExceptionsWriteOff: AsyncParsableCommand {
         discussion: """
             Examples:
               shoprecon exceptions write-off 415 --reason "below the agreed tolerance"
-              shoprecon exceptions write-off --all-matching --period 2026-10 --type fee_anomaly --status open \\
-                  --reason "fee rounding under 0.01 CNY" --dry-run
+              shoprecon exceptions write-off --all-matching --period 2026-10 \\
+                  --type fee_anomaly --status open --reason "fee rounding" --dry-run
             """
     )
     @OptionGroup var target: ExceptionTargetOptions
@@ -132,8 +133,10 @@ struct ExceptionsHold: AsyncParsableCommand {
         commandName: "hold",
         abstract: "Put open or in-review exceptions on hold until a later day.",
         discussion: """
-            They keep their status and show as on_hold (`exceptions list --status on_hold`) until the day.
-            Example: shoprecon exceptions hold 413 --until 2026-12-15 --note "dispute filed with the courier"
+            They keep their status and show as on_hold (`exceptions list --status on_hold`) \
+            until the day.
+
+            Example: shoprecon exceptions hold 413 --until 2026-12-15 --note "dispute filed"
             """
     )
     @OptionGroup var target: ExceptionTargetOptions

@@ -16,10 +16,10 @@ struct ExceptionsCommand: AsyncParsableCommand {
             transaction (all or none; --dry-run counts without changing anything):
               shoprecon exceptions list --period 2026-10 --status open --severity high
               shoprecon exceptions assign 412 413 --to alice
-              shoprecon exceptions resolve 412 --resolution "Tmall corrected the settlement on 11-03"
-              shoprecon exceptions write-off --all-matching --period 2026-10 --type fee_anomaly \\
-                  --status open --reason "fee rounding" --dry-run
-              shoprecon exceptions hold 413 --until 2026-12-15 --note "dispute filed with the courier"
+              shoprecon exceptions resolve 412 --resolution "settlement corrected"
+              shoprecon exceptions write-off --all-matching --period 2026-10 \\
+                  --type fee_anomaly --status open --reason "fee rounding" --dry-run
+              shoprecon exceptions hold 413 --until 2026-12-15 --note "dispute filed"
 
             Excel round trip: `exceptions export --xlsx FILE [filters]`, fill in the columns action, \
             resolution and hold_until_new, then `exceptions apply FILE`: every row is checked first and \

@@ -10,7 +10,7 @@ struct ExceptionsList: AsyncParsableCommand {
         discussion: """
             Examples:
               shoprecon exceptions list --period 2026-10 --status open
-              shoprecon exceptions list --type amount_mismatch --store tmall --severity high --min-amount 100
+              shoprecon exceptions list --type amount_mismatch --store tmall --min-amount 100
               shoprecon exceptions list --status on_hold --assignee alice --json
               shoprecon exceptions list --unassigned --older-than 14 --limit 50 --offset 50
             """
