@@ -121,6 +121,30 @@ struct ExceptionsWorkflowTests {
         #expect(try await env.stored(open).status == "open")
     }
 
+    @Test("a hold can be taken off before its day; taking off a hold that is not there is refused")
+    func clearHold() async throws {
+        let env = try WorkflowEnvironment.get()
+        let acme = try await env.merchant()
+        let fiona = try acme.token("fiona")
+        let id = try await env.plant([WorkflowExceptionSpec(period: "2026-02", type: .overdueReceivable, severity: .medium)], for: acme)[0]
+        _ = try await env.asUser(fiona) { tx, context in
+            try ExceptionDirectory.perform(.ids([id], .hold, text: "buyer promised to pay", holdUntil: "2099-02-01"), context: context, on: tx)
+        }
+        let held = try await env.asUser(fiona) { tx, context in
+            try ExceptionDirectory.list(filter: ExceptionFilter(statuses: [.onHold], ids: [id]), context: context, on: tx).count
+        }
+        #expect(held == 1)
+        _ = try await env.asUser(fiona) { tx, context in
+            try ExceptionDirectory.perform(.ids([id], .clearHold, text: "paid"), context: context, on: tx)
+        }
+        #expect(try await env.stored(id) == WorkflowStoredException(status: "open"))
+        #expect(try await env.events(id).suffix(2) == ["hold open>open user:fiona", "cleared open>open user:fiona"])
+        let again = await #expect(throws: ReconcileError.self) {
+            try await env.asUser(fiona) { tx, context in try ExceptionDirectory.perform(.ids([id], .clearHold), context: context, on: tx) }
+        }
+        #expect(again?.message.contains("not on hold") == true)
+    }
+
     @Test("a bulk action by filter changes every match in one go, counts them, and previews with a dry run")
     func bulkByFilter() async throws {
         let env = try WorkflowEnvironment.get()

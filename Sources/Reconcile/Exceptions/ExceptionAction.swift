@@ -11,6 +11,8 @@ public enum ExceptionAction: String, Sendable, Hashable, Codable, CaseIterable, 
     case writeOff = "write-off"
     /// Parks it until a later date (with a note); the status stays.
     case hold
+    /// Takes a hold off before its day (the status stays).
+    case clearHold = "clear-hold"
     /// Opens a resolved or written-off exception again.
     case reopen
     /// Adds a note to the history; the status stays.
@@ -21,7 +23,7 @@ public enum ExceptionAction: String, Sendable, Hashable, Codable, CaseIterable, 
     /// The statuses the action may start from.
     public var allowedFrom: Set<ExceptionStatus> {
         switch self {
-        case .assign, .resolve, .writeOff, .hold: [.open, .inReview]
+        case .assign, .resolve, .writeOff, .hold, .clearHold: [.open, .inReview]
         case .review: [.open]
         case .reopen: [.resolved, .writtenOff]
         case .note: Set(ExceptionStatus.allCases)
@@ -35,7 +37,7 @@ public enum ExceptionAction: String, Sendable, Hashable, Codable, CaseIterable, 
         case .resolve: .resolved
         case .writeOff: .writtenOff
         case .reopen: .open
-        case .hold, .note: status
+        case .hold, .clearHold, .note: status
         }
     }
 
@@ -45,6 +47,7 @@ public enum ExceptionAction: String, Sendable, Hashable, Codable, CaseIterable, 
         case .assign: "assigned"
         case .review, .resolve, .writeOff: "status"
         case .hold: "hold"
+        case .clearHold: "cleared"
         case .reopen: "reopened"
         case .note: "note"
         }
@@ -71,6 +74,7 @@ public enum ExceptionAction: String, Sendable, Hashable, Codable, CaseIterable, 
         case .resolve: "resolved"
         case .writeOff: "written off"
         case .hold: "put on hold"
+        case .clearHold: "taken off hold"
         case .reopen: "reopened"
         case .note: "annotated"
         }

@@ -19,6 +19,14 @@ extension ExceptionDirectory {
         let inputs = try checkInputs(of: request, tenant: tenant, on: tx)
         let targets = try lockTargets(of: request, tenant: tenant, on: tx)
         try checkTransitions(request.action, targets: targets, filter: request.filter)
+        if request.action == .clearHold {
+            let notHeld = targets.filter { !$0.held }.map(\.id)
+            if !notHeld.isEmpty {
+                throw ReconcileError(.conflict, (notHeld.count == 1 ? "exception \(notHeld[0]) is" : "exceptions "
+                                        + notHeld.prefix(10).map(String.init).joined(separator: ", ") + " are") + " not on hold; nothing was changed",
+                                     hint: "select held ones with --status on_hold")
+            }
+        }
         let ids = targets.map(\.id)
         var fromStatus: [String: Int] = [:]
         for target in targets { fromStatus[target.status.rawValue, default: 0] += 1 }
@@ -33,6 +41,8 @@ extension ExceptionDirectory {
     struct Target {
         var id: Int64
         var status: ExceptionStatus
+        /// Has a hold date (in the future or not).
+        var held: Bool
     }
 
     struct CheckedInputs {
@@ -78,7 +88,7 @@ extension ExceptionDirectory {
             }
             inputs.assigneeID = userID
             inputs.eventNote = "to \(name)" + (request.note.map { ": " + $0 } ?? "")
-        case .review, .reopen:
+        case .review, .reopen, .clearHold:
             break
         }
         return inputs
@@ -128,14 +138,14 @@ extension ExceptionDirectory {
         var binds: [any PostgresEncodable] = [tenant]
         let conditions = filter.compile(binds: &binds)
         let targets = try tx.query("""
-            SELECT e.exception_id, e.status FROM recon_exceptions e WHERE \(conditions)
+            SELECT e.exception_id, e.status, e.hold_until IS NOT NULL FROM recon_exceptions e WHERE \(conditions)
             ORDER BY e.exception_id FOR UPDATE OF e
             """, binds).map { row in
-            let (id, status) = try row.decode((Int64, String).self)
+            let (id, status, held) = try row.decode((Int64, String, Bool).self)
             guard let value = ExceptionStatus(rawValue: status) else {
                 throw ReconcileError(.invalidInput, "exception \(id) has an unknown status \(status)")
             }
-            return Target(id: id, status: value)
+            return Target(id: id, status: value, held: held)
         }
         if !request.bulk {
             let found = Set(targets.map(\.id))
@@ -190,6 +200,8 @@ extension ExceptionDirectory {
             set = "status = 'written_off', resolution = \(parameter(text))::text, hold_until = NULL"
         case .hold:
             set = "hold_until = \(parameter(holdUntil))::date"
+        case .clearHold:
+            set = "hold_until = NULL"
         case .reopen:
             set = "status = 'open', resolution = NULL, hold_until = NULL"
         case .note:

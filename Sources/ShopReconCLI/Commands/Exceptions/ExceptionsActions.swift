@@ -131,23 +131,31 @@ struct ExceptionsWriteOff: AsyncParsableCommand {
 struct ExceptionsHold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hold",
-        abstract: "Put open or in-review exceptions on hold until a later day.",
+        abstract: "Put open or in-review exceptions on hold until a later day, or take the hold off.",
         discussion: """
             They keep their status and show as on_hold (`exceptions list --status on_hold`) \
-            until the day.
+            until the day. --clear takes the hold off before then.
 
-            Example: shoprecon exceptions hold 413 --until 2026-12-15 --note "dispute filed"
+            Examples:
+              shoprecon exceptions hold 413 --until 2026-12-15 --note "dispute filed"
+              shoprecon exceptions hold 413 --clear --note "courier answered"
             """
     )
     @OptionGroup var target: ExceptionTargetOptions
-    @Option(help: ArgumentHelp("The day to hold until, YYYY-MM-DD, after today.", valueName: "date")) var until: String
+    @Option(help: ArgumentHelp("The day to hold until, YYYY-MM-DD, after today.", valueName: "date")) var until: String?
+    @Flag(help: "Take the hold off instead.") var clear = false
     @Option(help: "Why (kept in the history).") var note: String?
     @OptionGroup var access: TenantAccessOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        guard (until != nil) != clear else { throw ValidationError("give either --until DATE or --clear") }
+    }
+
     func run() async throws {
         try await runCommand {
-            try await target.perform(try target.request(.hold, text: note, holdUntil: until), access: access, output: output)
+            let request = clear ? try target.request(.clearHold, text: note) : try target.request(.hold, text: note, holdUntil: until)
+            try await target.perform(request, access: access, output: output)
         }
     }
 }

@@ -58,6 +58,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
         case .resolve: "Resolved"
         case .writeOff: "Wrote off"
         case .hold: "Put on hold"
+        case .clearHold: "Took off hold"
         case .reopen: "Reopened"
         case .note: "Added a note to"
         }
