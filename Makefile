@@ -4,22 +4,29 @@ SWIFT ?= swift
 DEVDB := Deploy/dev-db.sh
 BENCH_ROWS ?= 1000000
 
-.PHONY: demo test bench db-start db-stop db-status build release clean
+.PHONY: demo test bench deps db-start db-stop db-status build release clean
 
-demo: db-start build
+# System libraries the build links against that a fresh machine may lack: libxlsxwriter (XLSX
+# exports). Installed with apt-get only when missing; sudo only when not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	@dpkg -s libxlsxwriter-dev >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y libxlsxwriter-dev)
+
+demo: deps db-start build
 	@bin=$$($(SWIFT) build --show-bin-path) && \
 	  $$bin/shoprecon db migrate && \
 	  $$bin/shoprecon db status
 
 # Three runs, so that the timing-sensitive client tests and the suites that start real daemon
 # processes do not compete with each other for the CPU.
-test: db-start
+test: deps db-start
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter PostgresClientTests
 	$(SWIFT) test --skip-build --skip PostgresClientTests --skip JobsTests
 	$(SWIFT) test --skip-build --filter JobsTests
 
-bench: db-start
+bench: deps db-start
 	$(SWIFT) build -c release --product shoprecon-bench
 	@bin=$$($(SWIFT) build -c release --show-bin-path) && \
 	  $$bin/shoprecon-bench pg --rows $(BENCH_ROWS) && \
@@ -27,10 +34,10 @@ bench: db-start
 	  $$bin/shoprecon-bench jobs && \
 	  $$bin/shoprecon-bench ingest
 
-build:
+build: deps
 	$(SWIFT) build --product shoprecon
 
-release:
+release: deps
 	$(SWIFT) build -c release
 
 db-start:

@@ -32,6 +32,13 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // XLSX writing (exports with typed cells, number formats, autofilters); Debian/Ubuntu
+        // `libxlsxwriter-dev`, installed by `make deps`.
+        .systemLibrary(
+            name: "CXLSXWriter",
+            pkgConfig: "xlsxwriter",
+            providers: [.apt(["libxlsxwriter-dev"]), .brew(["libxlsxwriter"])]
+        ),
         .target(
             name: "PostgresClient",
             dependencies: [
@@ -70,7 +77,8 @@ let package = Package(
         ),
         .target(
             name: "Reconcile",
-            dependencies: ["PostgresClient", "Tenancy", "Jobs", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PostgresClient", "Tenancy", "Jobs", "Ingest", "CXLSXWriter",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -144,7 +152,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconcileTests",
-            dependencies: ["Reconcile", "Imports", "Ingest", "DemoData", "Tenancy", "Jobs", "PostgresClient", "ShopReconTestSupport"],
+            dependencies: ["Reconcile", "Imports", "Ingest", "DemoData", "Tenancy", "Jobs", "PostgresClient", "ShopReconTestSupport",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
