@@ -70,13 +70,15 @@ CREATE INDEX recon_runs_period ON recon_runs (tenant_id, period);
 -- each record it accounts for. `left` is the side the flow starts from (orders, payouts,
 -- returns), `right` the evidence (platform transactions, bank lines, courier lines).
 -- A run writes a million matches and two million allocations for a large merchant and a re-run
--- deletes them again, set-based: foreign keys from allocations to matches and from matches to
--- runs would add a per-row check or cascade to each of those rows, so there are none; the code
--- that writes and deletes matches (Sources/Reconcile) keeps them together.
+-- deletes them again, set-based: foreign keys (to tenants, runs, matches) would add a per-row
+-- check or cascade to each of those rows, so there are none; the code that writes and deletes
+-- matches (Sources/Reconcile) keeps them together.
 CREATE TABLE recon_matches (
-    tenant_id    bigint NOT NULL REFERENCES tenants,
+    tenant_id    bigint NOT NULL,
     match_id     bigint GENERATED ALWAYS AS IDENTITY,
     run_id       bigint,                        -- NULL for manual matches
+    anchor_type  text NOT NULL,                 -- the record the match is about: its first left record
+    anchor_id    bigint NOT NULL,
     period       date NOT NULL,
     flow         text NOT NULL CHECK (flow IN ('orders', 'collections', 'returns')),
     store_id     bigint,

@@ -54,20 +54,20 @@ enum CollectionsCheck {
         try tx.query("TRUNCATE r_paired")
         try tx.query("""
             INSERT INTO r_paired
-            SELECT payout_id, line_id, '\(rule)', \(confidence) FROM (
+            SELECT payout_id, line_id, $1, $2::numeric FROM (
                 SELECT c.*, row_number() OVER (PARTITION BY c.payout_id ORDER BY c.distance, c.line_id) AS by_payout,
                             row_number() OVER (PARTITION BY c.line_id ORDER BY c.distance, c.payout_id) AS by_line
                 FROM r_candidates c
             ) r WHERE by_payout = 1 AND by_line = 1
-            """)
+            """, [rule, confidence])
         try tx.query("UPDATE r_payouts p SET done = true FROM r_paired x WHERE x.payout_id = p.payout_id")
         try tx.query("UPDATE r_bank b SET done = true FROM r_paired x WHERE x.line_id = b.line_id")
         try tx.query("DROP TABLE r_candidates")
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_pair_ids")
-        try tx.query("CREATE TEMP TABLE r_pair_ids ON COMMIT DROP AS SELECT x.*, \(RunTables.nextMatchID) AS match_id FROM r_paired x")
+        try tx.query("CREATE TEMP TABLE r_pair_ids ON COMMIT DROP AS SELECT x.*, nextval(pg_get_serial_sequence('recon_matches', 'match_id')) AS match_id FROM r_paired x")
         try tx.query("""
-            INSERT INTO r_match (match_id, flow, store_id, shape, rule, confidence)
-            SELECT x.match_id, 'collections', p.store_id, 'one_to_one', x.rule, x.confidence
+            INSERT INTO r_match (match_id, anchor_type, anchor_id, flow, store_id, shape, rule, confidence)
+            SELECT x.match_id, 'payout', x.payout_id, 'collections', p.store_id, 'one_to_one', x.rule, x.confidence
             FROM r_pair_ids x JOIN r_payouts p USING (payout_id)
             """)
         try tx.query("""
@@ -117,7 +117,7 @@ enum CollectionsCheck {
                 JOIN r_bank b ON b.currency = d.currency AND b.amount = d.total
                 WHERE NOT b.done AND b.day >= d.payout_date AND b.day <= d.payout_date + s.bank_date_window_days
             )
-            SELECT \(RunTables.nextMatchID) AS match_id, store_id, ids, ARRAY[line_id] AS lines
+            SELECT nextval(pg_get_serial_sequence('recon_matches', 'match_id')) AS match_id, store_id, ids, ARRAY[line_id] AS lines
             FROM candidates WHERE by_group = 1 AND by_line = 1
             """)
         try writeGroups(shape: "many_to_one", rule: "sum:day", confidence: "0.8", on: tx)
@@ -139,7 +139,7 @@ enum CollectionsCheck {
                 JOIN r_payouts p ON p.currency = d.currency AND p.amount = d.total
                 WHERE NOT p.done AND d.day >= p.payout_date AND d.day <= p.payout_date + s.bank_date_window_days
             )
-            SELECT \(RunTables.nextMatchID) AS match_id, store_id, ARRAY[payout_id] AS ids, lines
+            SELECT nextval(pg_get_serial_sequence('recon_matches', 'match_id')) AS match_id, store_id, ARRAY[payout_id] AS ids, lines
             FROM candidates WHERE by_group = 1 AND by_payout = 1
             """)
         try writeGroups(shape: "one_to_many", rule: "split:day", confidence: "0.7", on: tx)
@@ -148,9 +148,9 @@ enum CollectionsCheck {
     /// Writes `r_groups` (match_id, store_id, ids of payouts, ids of bank lines) as matches.
     private static func writeGroups(shape: String, rule: String, confidence: String, on tx: isolated PostgresConnection) throws {
         try tx.query("""
-            INSERT INTO r_match (match_id, flow, store_id, shape, rule, confidence)
-            SELECT match_id, 'collections', store_id, '\(shape)', '\(rule)', \(confidence) FROM r_groups
-            """)
+            INSERT INTO r_match (match_id, anchor_type, anchor_id, flow, store_id, shape, rule, confidence)
+            SELECT match_id, 'payout', ids[1], 'collections', store_id, $1, $2, $3::numeric FROM r_groups
+            """, [shape, rule, confidence])
         try tx.query("""
             INSERT INTO r_alloc (match_id, side, record_type, record_id, store_id, currency, amount)
             SELECT g.match_id, 'left', 'payout', p.payout_id, p.store_id, p.currency, p.amount

@@ -118,35 +118,39 @@ enum OrderCheck {
     }
 
     /// One match per order with its sales and refunds: one-to-one for a single sale, one-to-many
-    /// for split payments or refunds; the loose pairs one-to-one with a lower confidence.
+    /// for split payments or refunds; the loose pairs one-to-one with a lower confidence. Written
+    /// straight to `recon_matches` (a million rows for a large merchant: no copy through a
+    /// temporary table), keeping each new match id with its order for the allocations.
     static func writeMatches(on tx: isolated PostgresConnection) throws {
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_match")
+        try tx.query("CREATE TEMP TABLE r_order_match (match_id bigint, order_id bigint, loose boolean) ON COMMIT DROP")
         try tx.query("""
-            CREATE TEMP TABLE r_order_match ON COMMIT DROP AS
-            SELECT order_id, \(RunTables.nextMatchID) AS match_id, loose FROM (
+            WITH source AS (
                 SELECT order_id, false AS loose FROM r_order_sum WHERE sales > 0
                 UNION ALL SELECT order_id, true FROM r_loose
-            ) x
+            ), inserted AS (
+                INSERT INTO recon_matches (tenant_id, run_id, anchor_type, anchor_id, period, flow, store_id, shape, rule, confidence,
+                                           created_by)
+                SELECT s.tenant_id, s.run_id, 'order', o.order_id, s.period, 'orders', o.store_id,
+                       CASE WHEN src.loose OR (x.sales = 1 AND x.refunds = 0) THEN 'one_to_one' ELSE 'one_to_many' END,
+                       CASE WHEN src.loose THEN 'amount+date' ELSE 'exact:order_no' END,
+                       CASE WHEN src.loose THEN 0.8 ELSE 1 END, s.actor
+                FROM source src JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
+                RETURNING match_id, anchor_id, rule = 'amount+date'
+            )
+            INSERT INTO r_order_match SELECT * FROM inserted
             """)
         try tx.query("""
-            INSERT INTO r_match (match_id, flow, store_id, shape, rule, confidence)
-            SELECT m.match_id, 'orders', o.store_id,
-                   CASE WHEN m.loose OR (x.sales = 1 AND x.refunds = 0) THEN 'one_to_one' ELSE 'one_to_many' END,
-                   CASE WHEN m.loose THEN 'amount+date' ELSE 'exact:order_no' END,
-                   CASE WHEN m.loose THEN 0.8 ELSE 1 END
-            FROM r_order_match m JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id)
-            """)
-        try tx.query("""
-            INSERT INTO r_alloc (match_id, side, record_type, record_id, store_id, currency, amount)
-            SELECT m.match_id, 'left', 'order', o.order_id, o.store_id, o.currency, coalesce(o.paid_amount, x.sale_gross, 0)
-            FROM r_order_match m JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id)
+            INSERT INTO recon_allocations (tenant_id, match_id, side, record_type, record_id, store_id, currency, amount)
+            SELECT s.tenant_id, m.match_id, 'left', 'order', o.order_id, o.store_id, o.currency, coalesce(o.paid_amount, x.sale_gross, 0)
+            FROM r_order_match m JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
             UNION ALL
-            SELECT m.match_id, 'right', 'transaction', t.txn_id, t.store_id, t.currency, t.gross
-            FROM r_order_match m JOIN r_order_txn t ON t.order_id = m.order_id AND t.type IN ('sale', 'refund')
+            SELECT s.tenant_id, m.match_id, 'right', 'transaction', t.txn_id, t.store_id, t.currency, t.gross
+            FROM r_order_match m JOIN r_order_txn t ON t.order_id = m.order_id AND t.type IN ('sale', 'refund') CROSS JOIN r_scope s
             WHERE NOT m.loose
             UNION ALL
-            SELECT m.match_id, 'right', 'transaction', l.txn_id, l.store_id, l.currency, l.gross
-            FROM r_order_match m JOIN r_loose l ON l.order_id = m.order_id
+            SELECT s.tenant_id, m.match_id, 'right', 'transaction', l.txn_id, l.store_id, l.currency, l.gross
+            FROM r_order_match m JOIN r_loose l ON l.order_id = m.order_id CROSS JOIN r_scope s
             WHERE m.loose
             """)
     }
@@ -224,35 +228,33 @@ enum OrderCheck {
               AND (x.fees::numeric / x.sale_gross > (s.fee_rates -> x.provider ->> 1)::numeric
                    OR x.fees::numeric / x.sale_gross < (s.fee_rates -> x.provider ->> 0)::numeric)
             """)
-        // The same buyer ordering the same goods for the same amount again within minutes.
+        // The same buyer ordering the same goods for the same amount again within minutes: each
+        // order against the previous one of its store, buyer and amount (one sort, no self-join).
         try tx.query(insert + """
             WITH cand AS (
                 SELECT o.order_id, o.store_id, o.created_at, o.paid_amount, c.buyer_id
                 FROM r_orders o CROSS JOIN r_scope s
                 JOIN order_contacts c ON c.tenant_id = s.tenant_id AND c.order_id = o.order_id
                 WHERE o.status <> 'cancelled' AND c.buyer_id IS NOT NULL AND NOT o.manual
+            ), ordered AS (
+                SELECT order_id, created_at,
+                       lag(order_id) OVER w AS first_id, lag(created_at) OVER w AS first_at
+                FROM cand WINDOW w AS (PARTITION BY store_id, buyer_id, paid_amount ORDER BY created_at, order_id)
             ), pairs AS (
-                SELECT a.order_id AS first_id, b.order_id AS dup_id
-                FROM cand a CROSS JOIN r_scope s
-                JOIN cand b ON b.store_id = a.store_id AND b.buyer_id = a.buyer_id
-                           AND b.paid_amount IS NOT DISTINCT FROM a.paid_amount
-                           AND (a.created_at, a.order_id) < (b.created_at, b.order_id)
-                           AND b.created_at - a.created_at <= make_interval(mins => s.duplicate_window_minutes)
+                SELECT p.first_id, p.order_id AS dup_id FROM ordered p CROSS JOIN r_scope s
+                WHERE p.first_id IS NOT NULL AND p.created_at - p.first_at <= make_interval(mins => s.duplicate_window_minutes)
             ), sig AS (
                 SELECT l.order_id, string_agg(coalesce(l.sku, l.product_id, l.title, '') || '*' || coalesce(l.quantity, 0), '|'
                                               ORDER BY coalesce(l.sku, l.product_id, l.title, ''), l.quantity) AS goods
                 FROM order_lines l CROSS JOIN r_scope s
                 WHERE l.tenant_id = s.tenant_id AND l.order_id IN (SELECT first_id FROM pairs UNION SELECT dup_id FROM pairs)
                 GROUP BY l.order_id
-            ), dups AS (
-                SELECT DISTINCT ON (p.dup_id) p.dup_id, p.first_id
-                FROM pairs p LEFT JOIN sig a ON a.order_id = p.first_id LEFT JOIN sig b ON b.order_id = p.dup_id
-                WHERE a.goods IS NOT DISTINCT FROM b.goods
-                ORDER BY p.dup_id, p.first_id
             )
             SELECT 'orders', 'duplicate_order', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
                    NULL, o.paid_amount, NULL, jsonb_build_object('duplicate_of', f.order_no)
-            FROM dups d JOIN r_orders o ON o.order_id = d.dup_id JOIN r_orders f ON f.order_id = d.first_id
+            FROM pairs p LEFT JOIN sig a ON a.order_id = p.first_id LEFT JOIN sig b ON b.order_id = p.dup_id
+            JOIN r_orders o ON o.order_id = p.dup_id JOIN r_orders f ON f.order_id = p.first_id
+            WHERE a.goods IS NOT DISTINCT FROM b.goods
             """)
     }
 }

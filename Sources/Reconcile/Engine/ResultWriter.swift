@@ -24,9 +24,11 @@ enum ResultWriter {
 
     static func writeMatches(on tx: isolated PostgresConnection) throws -> Int {
         let matches = try tx.query("""
-            INSERT INTO recon_matches (match_id, tenant_id, run_id, period, flow, store_id, shape, rule, confidence, created_by)
+            INSERT INTO recon_matches (match_id, tenant_id, run_id, anchor_type, anchor_id, period, flow, store_id, shape, rule,
+                                       confidence, created_by)
             OVERRIDING SYSTEM VALUE
-            SELECT m.match_id, s.tenant_id, s.run_id, s.period, m.flow, m.store_id, m.shape, m.rule, m.confidence, app_actor()
+            SELECT m.match_id, s.tenant_id, s.run_id, m.anchor_type, m.anchor_id, s.period, m.flow, m.store_id, m.shape, m.rule,
+                   m.confidence, s.actor
             FROM r_match m CROSS JOIN r_scope s
             """).affectedRows
         try tx.query("""
@@ -63,7 +65,7 @@ enum ResultWriter {
             """)
         try tx.query("""
             INSERT INTO recon_exception_events (tenant_id, exception_id, actor, action, to_status, note)
-            SELECT s.tenant_id, w.exception_id, app_actor(), 'found', 'open', 'found by run ' || s.run_id
+            SELECT s.tenant_id, w.exception_id, s.actor, 'found', 'open', 'found by run ' || s.run_id
             FROM r_exc_written w CROSS JOIN r_scope s WHERE w.inserted
             """)
         let counts = try tx.query("SELECT count(*)::bigint, count(*) FILTER (WHERE inserted)::bigint FROM r_exc_written")[0]

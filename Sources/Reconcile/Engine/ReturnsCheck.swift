@@ -50,8 +50,8 @@ enum ReturnsCheck {
             GROUP BY r.return_id, r.store_id, r.currency, r.refund_amount
             """)
         try tx.query("""
-            INSERT INTO r_match (match_id, flow, store_id, shape, rule, confidence)
-            SELECT match_id, 'returns', store_id, CASE WHEN cardinality(lines) = 1 THEN 'one_to_one' ELSE 'one_to_many' END,
+            INSERT INTO r_match (match_id, anchor_type, anchor_id, flow, store_id, shape, rule, confidence)
+            SELECT match_id, 'return', return_id, 'returns', store_id, CASE WHEN cardinality(lines) = 1 THEN 'one_to_one' ELSE 'one_to_many' END,
                    'exact:waybill', 1
             FROM r_return_match
             """)

@@ -16,13 +16,13 @@ enum RunContext {
         try tx.query("""
             ALTER TABLE r_scope ADD COLUMN run_id bigint, ADD COLUMN period date, ADD COLUMN period_end date,
                 ADD COLUMN starts_at timestamptz, ADD COLUMN ends_at timestamptz, ADD COLUMN store_id bigint,
-                ADD COLUMN as_of date, ADD COLUMN time_zone text
+                ADD COLUMN as_of date, ADD COLUMN time_zone text, ADD COLUMN actor text
             """)
         try tx.query("""
             UPDATE r_scope r SET run_id = $1, period = $2::date, period_end = $3::date,
                 starts_at = ($2::date)::timestamp AT TIME ZONE t.time_zone,
                 ends_at = ($3::date)::timestamp AT TIME ZONE t.time_zone,
-                store_id = $4, as_of = $5::date, time_zone = t.time_zone
+                store_id = $4, as_of = $5::date, time_zone = t.time_zone, actor = app_actor()
             FROM tenants t WHERE t.tenant_id = r.tenant_id
             """, [scope.runID, scope.period.firstDay, scope.period.endDay, scope.storeID, scope.asOf])
     }

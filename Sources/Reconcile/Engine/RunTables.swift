@@ -1,14 +1,16 @@
 import PostgresClient
 
 /// The temporary tables the stages of a run fill before their rows are written for good:
-/// `r_match`/`r_alloc` (matches, with ids drawn from `recon_matches`' own sequence so the
-/// allocations can refer to them before they exist) and `r_exc` (exceptions found), plus
+/// `r_match`/`r_alloc` (the matches of the smaller flows, with ids drawn from `recon_matches`'
+/// own sequence so the allocations can refer to them before they exist; the order check, with a
+/// match per order, writes its matches straight to the tables) and `r_exc` (exceptions found), plus
 /// `r_manual`, the records people matched by hand, which no stage touches.
 enum RunTables {
     static func create(on tx: isolated PostgresConnection) throws {
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_match, pg_temp.r_alloc, pg_temp.r_exc, pg_temp.r_manual")
         try tx.query("""
-            CREATE TEMP TABLE r_match (match_id bigint PRIMARY KEY, flow text NOT NULL, store_id bigint, shape text NOT NULL,
+            CREATE TEMP TABLE r_match (match_id bigint PRIMARY KEY, anchor_type text NOT NULL, anchor_id bigint NOT NULL,
+                                       flow text NOT NULL, store_id bigint, shape text NOT NULL,
                                        rule text NOT NULL, confidence numeric(3, 2) NOT NULL) ON COMMIT DROP
             """)
         try tx.query("""
@@ -30,7 +32,4 @@ enum RunTables {
             """)
         try tx.query("ALTER TABLE r_manual ADD PRIMARY KEY (record_type, record_id)")
     }
-
-    /// The next match id, for `INSERT INTO r_match` statements.
-    static let nextMatchID = "nextval(pg_get_serial_sequence('recon_matches', 'match_id'))"
 }

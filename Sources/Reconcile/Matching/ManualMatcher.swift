@@ -71,9 +71,10 @@ public enum ManualMatcher {
         }
         let matchID = try mapClosed {
             try tx.query("""
-                INSERT INTO recon_matches (tenant_id, period, flow, store_id, shape, rule, confidence, manual, reason, created_by)
-                VALUES ($1, $2::date, $3, $4, $5, 'manual', 1, true, $6, app_actor()) RETURNING match_id
-                """, [tenant, period, flow.rawValue, store, shape, reason])[0].decode(Int64.self, at: 0)
+                INSERT INTO recon_matches (tenant_id, anchor_type, anchor_id, period, flow, store_id, shape, rule, confidence, manual,
+                                           reason, created_by)
+                VALUES ($1, $7, $8, $2::date, $3, $4, $5, 'manual', 1, true, $6, app_actor()) RETURNING match_id
+                """, [tenant, period, flow.rawValue, store, shape, reason, lefts[0].type.rawValue, lefts[0].id])[0].decode(Int64.self, at: 0)
         }
         for (side, records) in [("left", lefts), ("right", rights)] {
             for record in records {
