@@ -36,6 +36,8 @@ public struct OutboxDelivery: Sendable {
         /// Failed for the last time: marked failed.
         public var failed = 0
         public var errors: [String] = []
+
+        public init() {}
     }
 
     struct Pending: Sendable {

@@ -83,6 +83,7 @@ public enum RuleEngine {
                     SELECT $1, $2, $3::date, $4, $5, $6, $7, h.record_id, h.store_id, h.channel, h.reference, h.currency, h.amount,
                            jsonb_build_object('rule', $8::text, 'condition', $9::text)
                     FROM \(hitsTable) h
+                    ORDER BY h.record_id
                     ON CONFLICT (tenant_id, type, record_type, record_id) DO UPDATE
                        SET run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, actual = EXCLUDED.actual,
                            currency = EXCLUDED.currency, reference = EXCLUDED.reference, channel = EXCLUDED.channel,
@@ -103,6 +104,7 @@ public enum RuleEngine {
                 WITH added AS (
                     INSERT INTO recon_approvals (tenant_id, rule_id, period, record_type, record_id, store_id, reference, currency, amount)
                     SELECT $1, $2, $3::date, $4, h.record_id, h.store_id, h.reference, h.currency, h.amount FROM \(hitsTable) h
+                    ORDER BY h.record_id
                     ON CONFLICT (tenant_id, rule_id, record_type, record_id) DO NOTHING
                     RETURNING 1
                 ), withdrawn AS (
