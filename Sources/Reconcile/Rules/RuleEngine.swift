@@ -122,21 +122,55 @@ public enum RuleEngine {
                 throw ReconcileError(.invalidInput, "rule \(rule.name) notifies but has no webhook URL",
                                      hint: "remove it and add it again with --url")
             }
-            // No RETURNING: reading the outbox needs settings.manage, which a run may not have;
-            // the affected row count is the number of new rows (duplicates are skipped).
-            let inserted = try tx.query("""
-                INSERT INTO notification_outbox (tenant_id, rule_id, url, payload)
-                SELECT $1, $2, $3, jsonb_build_object(
-                           'event', 'rule_matched', 'tenant', $4::text, 'rule', $5::text, 'record_type', $6::text,
-                           'record_id', h.record_id, 'store', h.store_code, 'reference', h.reference, 'amount', h.amount,
-                           'currency', h.currency, 'period', $7::text)
-                FROM \(hitsTable) h
-                ORDER BY h.record_id
-                ON CONFLICT (tenant_id, rule_id, payload) DO NOTHING
-                """, [scope.tenantID, rule.id, url, slug, rule.name, rule.recordType.rawValue, scope.period.description])
-            outcome.created = inserted.affectedRows
+            outcome.created = try queueNotifications(rule, url: url, scope: scope, slug: slug, context: context, on: tx)
         }
         return outcome
+    }
+
+    /// Adds an outbox row per hit unless the same notification is queued already; returns how
+    /// many were added.
+    ///
+    /// Reading the outbox needs settings.manage, and so does `ON CONFLICT` (PostgreSQL applies
+    /// the SELECT policy to the rows of an INSERT with an arbiter). A run by a user without it
+    /// (a finance user's inline run) inserts without `ON CONFLICT` in a savepoint and, when some
+    /// rows are queued already, falls back to one savepoint per row, skipping duplicates.
+    static func queueNotifications(_ rule: Rule, url: String, scope: RunScope, slug: String, context: AccessContext,
+                                   on tx: isolated PostgresConnection) throws -> Int {
+        let insert = """
+            INSERT INTO notification_outbox (tenant_id, rule_id, url, payload)
+            SELECT $1, $2, $3, jsonb_build_object(
+                       'event', 'rule_matched', 'tenant', $4::text, 'rule', $5::text, 'record_type', $6::text,
+                       'record_id', h.record_id, 'store', h.store_code, 'reference', h.reference, 'amount', h.amount,
+                       'currency', h.currency, 'period', $7::text)
+            FROM \(hitsTable) h
+            WHERE $8::bigint IS NULL OR h.record_id = $8
+            ORDER BY h.record_id
+            """
+        func binds(_ record: Int64?) -> [any PostgresEncodable] {
+            [scope.tenantID, rule.id, url, slug, rule.name, rule.recordType.rawValue, scope.period.description, record]
+        }
+        if context.has(Permission.settingsManage) {
+            return try tx.query(insert + "\nON CONFLICT (tenant_id, rule_id, payload) DO NOTHING", binds(nil)).affectedRows
+        }
+        /// Inserts the hits (or one of them) in a savepoint; nil when one was queued already (rolled back).
+        func tryInsert(_ record: Int64?) throws -> Int? {
+            try tx.query("SAVEPOINT recon_rule_notify")
+            do {
+                let added = try tx.query(insert, binds(record)).affectedRows
+                try tx.query("RELEASE SAVEPOINT recon_rule_notify")
+                return added
+            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
+                try tx.query("ROLLBACK TO SAVEPOINT recon_rule_notify")
+                try tx.query("RELEASE SAVEPOINT recon_rule_notify")
+                return nil
+            }
+        }
+        if let added = try tryInsert(nil) { return added }
+        var added = 0
+        for row in try tx.query("SELECT record_id FROM \(hitsTable) ORDER BY record_id") {
+            added += try tryInsert(try row.decode(Int64.self, at: 0)) ?? 0
+        }
+        return added
     }
 
     /// Fills the hits table with the records of the scope that `condition` matches; returns how many.
