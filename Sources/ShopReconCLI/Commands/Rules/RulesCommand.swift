@@ -108,12 +108,13 @@ struct RulesCommand: AsyncParsableCommand {
             discussion: "Exceptions the rule raised stay until the next run of their period clears them.")
         @Argument var name: String
         @OptionGroup var access: TenantAccessOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             try await runCommand {
                 let name = self.name
                 try await access.run { tx, context in try RuleDirectory.remove(name: name, context: context, on: tx) }
-                print("Removed rule \(name).")
+                try emit(["removed": name], json: output.json) { "Removed rule \(name)." }
             }
         }
     }
