@@ -103,6 +103,19 @@ struct RulesEngineTests {
         #expect(runs.first { $0["record_id"] == String(f.bigJD) }?["run_id"] == "3")
         #expect(runs.first { $0["record_id"] == String(f.big) }?["run_id"] == "2")
 
+        // Transaction fee rates: the printed rate (stored in percent) when there is one, else fee / gross.
+        _ = try await addRule(t, .init(name: "txn-fees", recordType: .transaction, condition: "type = sale and fee_rate > 5%",
+                                       action: .exception, severity: .low))
+        var txnRun = try await apply(try t.scope(run: 6, flows: [.orders]), t.system)
+        #expect(txnRun.rules.first { $0.name == "txn-fees" }?.matched == 1)   // S-3: 6,000 of 100,000
+        try await env.ownerExecute("UPDATE platform_transactions SET fee_rate = 7.5 WHERE tenant_id = $1 AND transaction_no = 'S-1'", [t.id])
+        txnRun = try await apply(try t.scope(run: 7, flows: [.orders]), t.system)
+        #expect(txnRun.rules.first { $0.name == "txn-fees" }?.matched == 2)
+        #expect(try await env.ownerScalar(String.self, """
+            SELECT string_agg(reference, ',' ORDER BY reference) FROM recon_exceptions
+            WHERE tenant_id = $1 AND type = 'rule:txn-fees' AND record_type = 'transaction'
+            """, [t.id]) == "S-1,S-3")
+
         // Collections runs apply bank-line rules; store-scoped ones skip them (bank lines have no store).
         try await env.insertBankLine(t, key: "B1", valueDate: "2026-10-10", amount: 500, counterparty: "Alipay", reference: "R1")
         #expect(try await apply(try t.scope(run: 4, flows: [.collections]), t.system).rules.map(\.matched) == [1])

@@ -7,6 +7,8 @@ import PostgresClient
 /// Parameters: `$1` tenant, `$2` first day of the period, `$3` first day of the next period,
 /// `$4` store id or NULL, `$5` the as-of date. Period bounds are days in the tenant's time zone.
 /// Costly fields (an order's SKUs, quantity and fee rate) are joined only when a rule uses them.
+/// A transaction's fee rate is the rate its source printed (`fee_rate`, stored in percent), else
+/// fee / gross.
 enum RuleSource {
     /// The number of parameters the source query takes; predicates number theirs after it.
     static let parameterCount = 5
@@ -57,7 +59,7 @@ enum RuleSource {
                 SELECT t.txn_id AS record_id, t.store_id, s.code AS store_code, s.channel, t.transaction_no AS reference,
                        t.currency::text AS currency, t.gross AS amount,
                        t.gross AS f_amount, t.fee AS f_fee,
-                       coalesce(t.fee_rate, abs(t.fee)::numeric / nullif(abs(t.gross), 0)) AS f_fee_rate,
+                       coalesce(t.fee_rate / 100, abs(t.fee)::numeric / nullif(abs(t.gross), 0)) AS f_fee_rate,
                        t.type AS f_type, t.provider AS f_provider, s.code AS f_store, t.currency::text AS f_currency,
                        \(age("t.occurred_at")) AS f_age
                 FROM platform_transactions t
