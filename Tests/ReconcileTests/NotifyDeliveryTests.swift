@@ -119,4 +119,28 @@ struct NotifyDeliveryTests {
             #expect(await receiver.received.count == 4)
         }
     }
+
+    @Test("a notify job waits while another one of the tenant is delivering")
+    func oneJobPerTenant() async throws {
+        let env = try RulesEnvironment.get()
+        let receiver = RulesWebhookReceiver([.init(status: 200)])
+        try await receiver.serve { url in
+            let (t, job) = try await setUp("notify-busy", url: url)
+            let other = try await env.asContext(t.system) { tx, _ in
+                try #require(try JobQueue.enqueue(JobRequest(kind: "notify", tenantID: t.id), on: tx)).id
+            }
+            try await env.ownerExecute("UPDATE jobs SET state = 'running', lease_owner = 'w2', lease_expires_at = now() + interval '1 minute' WHERE job_id = $1",
+                                       [other])
+            try await env.withAppPool { pool in
+                await #expect(throws: JobError.self) { try await runJob(job, handler: NotifyHandler(), pool: pool) }
+                return ()
+            }
+            #expect(await receiver.received.isEmpty)
+            // Once the other one's lease is gone, this one delivers.
+            try await env.ownerExecute("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE job_id = $1", [other])
+            try await env.withAppPool { pool in try await runJob(job, handler: NotifyHandler(), pool: pool) }
+            #expect(await receiver.received.count == 2)
+            #expect(try await outbox(t).allSatisfy { $0["status"] == "delivered" })
+        }
+    }
 }

@@ -8,11 +8,13 @@ import Tenancy
 
 /// Delivers a tenant's pending webhook notifications from `notification_outbox`.
 ///
-/// Each row is read in a short transaction, posted with no transaction open (a slow receiver
-/// must not hold locks or a snapshot), then marked in another short transaction: delivered on a
-/// 2xx answer; otherwise its attempts and last error are counted and it stays pending, or becomes
-/// `failed` once it has used ``maxAttempts``. Delivery is at least once: a crash between the post
-/// and the mark sends the row again, so receivers should dedupe on the `X-ShopRecon-Delivery`
+/// Rows are read in a short transaction; each attempt is claimed in another (the count goes up
+/// only if it is still the one read, so two passes that read the same rows do not both post
+/// them), posted with no transaction open (a slow receiver must not hold locks or a snapshot),
+/// then marked in a third: delivered on a 2xx answer; otherwise the last error is kept and the
+/// row stays pending, or becomes `failed` once it has used ``maxAttempts``. ``NotifyHandler``
+/// runs one pass per tenant at a time. Delivery is at least once (a crash between the post and
+/// the mark sends the row again), so receivers should dedupe on the `X-ShopRecon-Delivery`
 /// header (tenant and outbox id).
 public struct OutboxDelivery: Sendable {
     /// Attempts per row before it is marked failed.
@@ -73,15 +75,25 @@ public struct OutboxDelivery: Sendable {
             guard !batch.isEmpty else { return report }
             for row in batch {
                 after = row.id
-                let error = await post(row, tenantID: tenantID, session: session)
                 let maxAttempts = self.maxAttempts
+                // Claim the attempt first, on the attempt count read: a pass that read the same
+                // row at the same time skips it instead of posting it again.
+                let claimed = try await pool.withConnection { connection in
+                    try await TenantScope(connection: connection).with(context) { tx, _ in
+                        try tx.query("""
+                            UPDATE notification_outbox SET attempts = attempts + 1
+                            WHERE tenant_id = $1 AND outbox_id = $2 AND status = 'pending' AND attempts = $3
+                            """, [tenantID, row.id, row.attempts]).affectedRows == 1
+                    }
+                }
+                guard claimed else { continue }
+                let error = await post(row, tenantID: tenantID, session: session)
                 let status = try await pool.withConnection { connection in
                     try await TenantScope(connection: connection).with(context) { tx, _ in
                         try tx.query("""
                             UPDATE notification_outbox
-                               SET attempts = attempts + 1,
-                                   status = CASE WHEN $3::text IS NULL THEN 'delivered'
-                                                 WHEN attempts + 1 >= $4 THEN 'failed' ELSE 'pending' END,
+                               SET status = CASE WHEN $3::text IS NULL THEN 'delivered'
+                                                 WHEN attempts >= $4 THEN 'failed' ELSE 'pending' END,
                                    last_error = coalesce($3::text, last_error),
                                    delivered_at = CASE WHEN $3::text IS NULL THEN now() END
                              WHERE tenant_id = $1 AND outbox_id = $2 AND status = 'pending'
