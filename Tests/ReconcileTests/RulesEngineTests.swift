@@ -151,6 +151,12 @@ struct RulesEngineTests {
         let heldOrders = try await env.ownerRows("SELECT o.order_id::text AS id FROM orders o WHERE o.tenant_id = $1 AND \(held) ORDER BY 1", [t.id])
         #expect(heldOrders.map { $0["id"]!! }.sorted() == [f.big, f.lateOctober].map { String($0) }.sorted())
         #expect(throws: ReconcileError.self) { try ApprovalDirectory.heldCondition(tenant: "1; DROP TABLE x", record: "o.order_id") }
+        let state = try ApprovalDirectory.stateExpression(tenant: "o.tenant_id", record: "o.order_id")
+        let states = try await env.ownerRows("SELECT o.order_no, \(state) AS state FROM orders o WHERE o.tenant_id = $1", [t.id])
+        let byOrder = Dictionary(uniqueKeysWithValues: states.map { ($0["order_no"]!!, $0["state"]!) })
+        #expect(byOrder["T-1"] == "rejected")
+        #expect(byOrder["T-9"] == "pending")
+        #expect(byOrder["T-2"] == .some(nil))
         _ = rule
     }
 
