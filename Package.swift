@@ -153,7 +153,8 @@ let package = Package(
         .testTarget(
             name: "ReconcileTests",
             dependencies: ["Reconcile", "Imports", "Ingest", "DemoData", "Tenancy", "Jobs", "PostgresClient", "ShopReconTestSupport",
-                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -297,7 +297,17 @@ SELECT shoprecon_protect_tenant_table('courier_rate_cards', 'order.view_financia
 SELECT shoprecon_protect_tenant_table('recon_periods', NULL, 'recon.run');
 SELECT shoprecon_protect_tenant_table('recon_runs', NULL, 'recon.run');
 SELECT shoprecon_protect_tenant_table('recon_rules', 'order.view_financial', 'settings.manage');
-SELECT shoprecon_protect_tenant_table('notification_outbox', 'settings.manage', 'recon.run');
+SELECT shoprecon_protect_tenant_table('notification_outbox', 'order.view_financial', 'recon.run');
+-- Runs (recon.run) queue `notify` jobs for what their rules decided.
+CREATE OR REPLACE FUNCTION job_kind_permission(p_kind text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT CASE p_kind
+        WHEN 'channel_sync' THEN 'import.run'
+        WHEN 'reconcile_run' THEN 'recon.run'
+        WHEN 'notify' THEN 'recon.run'
+        WHEN 'report_export' THEN 'report.export'
+        ELSE 'settings.manage'
+    END
+$fn$;
 
 SELECT shoprecon_protect_tenant_table('recon_matches', 'order.view_financial', NULL, 'store_id');
 SELECT shoprecon_protect_tenant_table('recon_allocations', 'order.view_financial', NULL, 'store_id');

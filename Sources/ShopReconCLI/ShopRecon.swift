@@ -17,6 +17,7 @@ struct ShopRecon: AsyncParsableCommand {
         subcommands: [DBCommand.self, Login.self, Logout.self, WhoAmI.self, TenantCommand.self, UserCommand.self,
                       GroupCommand.self, StoreCommand.self, RoleCommand.self, AuditCommand.self, JobsCommand.self,
                       ScheduleCommand.self, ImportCommand.self, MappingCommand.self,
-                      ReconCommand.self, ExceptionsCommand.self, MatchCommand.self, RateCardCommand.self]
+                      ReconCommand.self, ExceptionsCommand.self, MatchCommand.self, RateCardCommand.self, RulesCommand.self,
+                      ApprovalsCommand.self]
     )
 }

@@ -6,11 +6,7 @@ import Tenancy
 /// Runs a reconciliation in the caller's transaction: everything it writes commits together or
 /// not at all, so a failed run leaves the previous results as they were.
 public enum ReconRunner {
-    /// Custom rules run after the flows and before stale exceptions are cleared, so that the
-    /// exceptions they raise count as found by this run. Set by the module that implements them.
-    public typealias RuleHook = @Sendable (RunScope, AccessContext, isolated PostgresConnection) throws -> Int
-
-    public static func run(_ request: RunRequest, jobID: Int64? = nil, rules: RuleHook? = nil, context: AccessContext,
+    public static func run(_ request: RunRequest, jobID: Int64? = nil, context: AccessContext,
                            on tx: isolated PostgresConnection, logger: Logger = Logger(label: "shoprecon.reconcile")) throws -> RunResult {
         try context.require("recon.run", to: "run a reconciliation")
         try context.require("order.view_financial", to: "run a reconciliation (it reads amounts)")
@@ -47,7 +43,10 @@ public enum ReconRunner {
         }
         _ = try ResultWriter.writeMatches(on: tx)
         let written = try ResultWriter.writeExceptions(on: tx)
-        let ruleHits = try rules?(scope, context, tx) ?? 0
+        // Custom rules after the flows and before stale exceptions are cleared, so that the
+        // exceptions they raise count as found by this run.
+        let rules = try RuleEngine.apply(scope: scope, context: context, on: tx)
+        let ruleHits = rules.rules.filter { $0.action == .exception }.map(\.matched).reduce(0, +)
         let cleared = try ResultWriter.clearStale(flows: flows, on: tx)
 
         var matches: [String: Int] = [:]

@@ -90,7 +90,8 @@ public struct ReconSummary: Sendable, Codable {
     /// One row per flow's subject (orders; payouts and bank credits; returns and courier lines),
     /// store, channel and currency. A record with an open or in-review exception counts as "in
     /// exception" even when matched; one whose exceptions are all resolved or written off as
-    /// "settled"; a matched one without exceptions as "matched"; the rest as "unmatched".
+    /// "settled"; one a rule holds back for an approval (pending or rejected) as "awaiting
+    /// approval", not as reconciled; a matched one as "matched"; the rest as "unmatched".
     private static let summarySQL = """
         WITH bounds AS (
             SELECT $1::bigint AS tenant_id, $2::date AS period, $3::date AS period_end, $4::bigint AS store_id,
@@ -128,9 +129,10 @@ public struct ReconSummary: Sendable, Codable {
             GROUP BY 1, 2
         ), approvals AS (
             SELECT DISTINCT p.record_type, p.record_id
-            FROM bounds b JOIN recon_approvals p ON p.tenant_id = b.tenant_id AND p.status = 'pending'
+            FROM bounds b JOIN recon_approvals p ON p.tenant_id = b.tenant_id AND p.status IN ('pending', 'rejected')
         ), judged AS (
             SELECT r.*, CASE WHEN x.open THEN 'exception' WHEN x.open = false THEN 'settled'
+                             WHEN p.record_id IS NOT NULL THEN 'awaiting'
                              WHEN m.record_id IS NOT NULL THEN 'matched' ELSE 'unmatched' END AS state,
                    p.record_id IS NOT NULL AS awaiting
             FROM records r
@@ -143,7 +145,7 @@ public struct ReconSummary: Sendable, Codable {
                count(*) FILTER (WHERE state = 'exception')::bigint, coalesce(sum(j.amount) FILTER (WHERE state = 'exception'), 0)::bigint,
                count(*) FILTER (WHERE state = 'settled')::bigint,
                count(*) FILTER (WHERE state = 'unmatched')::bigint, coalesce(sum(j.amount) FILTER (WHERE state = 'unmatched'), 0)::bigint,
-               count(*) FILTER (WHERE awaiting)::bigint
+               count(*) FILTER (WHERE state = 'awaiting')::bigint
         FROM judged j LEFT JOIN stores st ON st.tenant_id = $1 AND st.store_id = j.store_id
         GROUP BY j.flow, j.subject, st.code, j.channel, j.currency
         ORDER BY array_position(ARRAY['orders', 'collections', 'returns'], j.flow), j.subject, st.code NULLS LAST, j.channel, j.currency

@@ -8,9 +8,8 @@ import PostgresClient
 /// the period words `current` and `previous` are read in the tenant's time zone when the job runs.
 public struct ReconcileRunHandler: JobHandler {
     public let kind = "reconcile_run"
-    let rules: ReconRunner.RuleHook?
 
-    public init(rules: ReconRunner.RuleHook? = nil) { self.rules = rules }
+    public init() {}
 
     struct Args: Decodable {
         var period: String
@@ -23,14 +22,13 @@ public struct ReconcileRunHandler: JobHandler {
     public func run(_ job: JobContext) async throws {
         guard job.job.tenantID != 0 else { throw JobError.permanent("reconcile_run needs a tenant") }
         let args = try job.job.decodeArgs(Args.self)
-        let rules = self.rules
         let jobID = job.job.id
         let logger = job.logger
         do {
             let result = try await job.transaction { tx, context in
                 let period = try Self.period(args.period, tenantID: job.job.tenantID, on: tx)
                 let request = RunRequest(period: period, flows: args.flows ?? ReconFlow.allCases, store: args.store, asOf: args.asOf)
-                return try ReconRunner.run(request, jobID: jobID, rules: rules, context: context, on: tx, logger: logger)
+                return try ReconRunner.run(request, jobID: jobID, context: context, on: tx, logger: logger)
             }
             logger.info("reconciliation run done", metadata: [
                 "run": "\(result.runID)", "period": "\(result.period)", "exceptions": "\(result.exceptionsFound)",
