@@ -27,8 +27,9 @@ enum RunTables {
         try tx.query("""
             CREATE TEMP TABLE r_manual ON COMMIT DROP AS
             SELECT DISTINCT a.record_type, a.record_id
-            FROM recon_allocations a JOIN recon_matches m ON m.tenant_id = a.tenant_id AND m.match_id = a.match_id
-            WHERE a.tenant_id = (SELECT tenant_id FROM r_scope) AND m.manual
+            FROM r_scope s
+            JOIN recon_matches m ON m.tenant_id = s.tenant_id AND m.manual
+            JOIN recon_allocations a ON a.tenant_id = m.tenant_id AND a.match_id = m.match_id
             """)
         try tx.query("ALTER TABLE r_manual ADD PRIMARY KEY (record_type, record_id)")
     }

@@ -52,7 +52,7 @@ public enum ReconRunner {
         var matches: [String: Int] = [:]
         for row in try tx.query("""
             SELECT m.flow || ' ' || m.rule, count(*)::bigint FROM recon_matches m CROSS JOIN r_scope s
-            WHERE m.tenant_id = s.tenant_id AND m.run_id = s.run_id GROUP BY 1 ORDER BY 1
+            WHERE m.tenant_id = s.tenant_id AND m.period = s.period AND m.run_id = s.run_id GROUP BY 1 ORDER BY 1
             """) {
             let (key, count) = try row.decode((String, Int64).self)
             matches[key] = Int(count)
