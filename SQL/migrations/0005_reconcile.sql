@@ -221,9 +221,10 @@ CREATE INDEX notification_outbox_pending ON notification_outbox (tenant_id, outb
 -- References as the sources print them, reduced to what identifies them: no blanks, TABs or
 -- quotes, no Excel `="…"` wrapper, no Alipay `T200P`-style prefix, upper case. Plain string
 -- functions (no regular expression on the common path): runs normalize millions of references,
--- and the function is inlined into their statements.
+-- and the function is inlined into their statements (so it is not STRICT, which would prevent
+-- that; NULL gives NULL all the same).
 CREATE FUNCTION recon_norm_ref(ref text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT CASE
         WHEN ltrim(upper(translate(ref, E' \t\r\n\u00a0\u3000"=''`', '')), '-') = '' THEN NULL
         WHEN upper(translate(ref, E' \t\r\n\u00a0\u3000"=''`', '')) LIKE 'T___P_%'
