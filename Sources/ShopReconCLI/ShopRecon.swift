@@ -16,6 +16,6 @@ struct ShopRecon: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [DBCommand.self, Login.self, Logout.self, WhoAmI.self, TenantCommand.self, UserCommand.self,
                       GroupCommand.self, StoreCommand.self, RoleCommand.self, AuditCommand.self, JobsCommand.self,
-                      ScheduleCommand.self, ImportCommand.self, MappingCommand.self]
+                      ScheduleCommand.self, ImportCommand.self, MappingCommand.self, GenCommand.self]
     )
 }
