@@ -70,10 +70,21 @@ extension DemoRun {
         ],
         currency: "CNY", channel: "taobao", delimiter: ",")
 
+    /// Only the keys a person would write; the rest take `ColumnMapping`'s defaults when read.
+    private struct MappingFile: Encodable {
+        var name: String
+        var kind: String
+        var fields: [String: [String]]
+        var currency: String?
+        var channel: String?
+        var delimiter: String?
+    }
+
     private func writeMapping(_ mapping: ColumnMapping, to name: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(mapping)
+        var data = try encoder.encode(MappingFile(name: mapping.name, kind: mapping.kind.rawValue, fields: mapping.fields,
+                                                  currency: mapping.currency, channel: mapping.channel, delimiter: mapping.delimiter))
         data.append(0x0A)
         try data.write(to: directory.appendingPathComponent(name))
     }

@@ -186,10 +186,12 @@ extension DemoRun {
     func scheduleWithdrawals() throws {
         let perDay = max(1, count / 2_000)
         let days = Array((firstDay + 1)..<endDay)
-        let splits = max(1, count / 100_000)
+        // Split payouts get days of their own (over both stores), so that no other unmatched
+        // payout or credit shares their day; a few of each kind per store are enough.
+        let splits = min(3, max(1, count / 100_000))
         var reserved: [DemoStore: [Int: WithdrawalPlan]] = [:]
+        var candidates = Array(days.dropFirst().dropLast(2))
         for store in DemoStore.allCases {
-            var candidates = Array(days.dropFirst().dropLast(2))
             for plan in [WithdrawalPlan.pairFirst, .splitTwo] {
                 for _ in 0..<splits where !candidates.isEmpty {
                     let day = candidates.remove(at: Int(rng.next() % UInt64(candidates.count)))

@@ -174,3 +174,16 @@ struct DemoGeneratorTests {
         #expect(throws: DemoError.self) { try DemoGenerator(DemoOptions(orders: 10, seed: 1)).write(to: directory) }
     }
 }
+
+extension DemoGeneratorTests {
+    @Test("the saved mappings equal the generator's and decode with ColumnMapping's defaults")
+    func mappingFiles() throws {
+        let month = try DemoMonth.generate(orders: 100)
+        defer { month.remove() }
+        let orders = try month.mapping("miniapp-orders")
+        #expect(orders.fields["order_number"] == ["订单号"] && orders.channel == "own" && orders.sign == .signed)
+        #expect(orders.creditValues == ColumnMapping.defaultCreditValues)
+        let returns = try month.mapping("returns")
+        #expect(returns.fields["received_status"] == ["退货状态"] && returns.channel == "taobao")
+    }
+}
