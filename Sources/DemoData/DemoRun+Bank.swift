@@ -45,7 +45,9 @@ extension DemoRun {
             let delays = [0, 1, 1, 1, 2, 3]
             let day = w.day + delays[Int(rng.next() % UInt64(delays.count))]
             let p = rng.next() % 100
-            let style: BankEntry.ReferenceStyle = p < 40 ? .remittance : (p < 60 ? .servicerReference : (p < 70 ? .endToEnd : .none))
+            var style: BankEntry.ReferenceStyle = p < 40 ? .remittance : (p < 60 ? .servicerReference : (p < 70 ? .endToEnd : .none))
+            // Every store has credits without a reference, however few its withdrawals.
+            if w.day - firstDay == 3 + w.store.rawValue, w.slot == 0 { style = .none }
             if style == .none { addNoise("bank_credit_without_reference") }
             moneyAmounts.insert(amount)
             push(entry(amount, day: day, style: style))

@@ -62,7 +62,7 @@ extension DemoRun {
                 plant("courier_overcharge", o.store, waybill, amount: price + o.overcharge, day: DemoCalendar.day(of: shipped),
                       expected: price, actual: price + o.overcharge)
             }
-        case .normal, .duplicateOriginal, .unreferencedSale:
+        case .normal, .duplicateOriginal, .unreferencedSale, .partialReturn, .refundBeforeShipping, .cancelledUnpaid:
             break
         }
     }

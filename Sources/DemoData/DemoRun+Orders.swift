@@ -41,6 +41,9 @@ extension DemoRun {
             }
         case .overdueReceivable: lifecycle = .shippedOnly
         case .unpaid: lifecycle = .cancelled  // adjusted below
+        case .partialReturn: lifecycle = .returned
+        case .refundBeforeShipping: lifecycle = .refundBeforeShipping
+        case .cancelledUnpaid: lifecycle = .cancelled
         default: lifecycle = .completed
         }
 
@@ -87,7 +90,7 @@ extension DemoRun {
         switch lifecycle {
         case .cancelled:
             order.status = .cancelled
-            if role == .normal { addNoise("cancelled_unpaid") }
+            if role != .unpaid { addNoise("cancelled_unpaid") }
         case .refundBeforeShipping:
             order.status = .refunded
             order.refund = order.total
@@ -186,7 +189,7 @@ extension DemoRun {
             let product = products[Int(r.next() % UInt64(products.count))]
             let p = r.next() % 10
             var quantity = p < 6 ? 1 : (p < 9 ? 2 : 3)
-            if lifecycle == .returned, quantity == 1, r.next() % 4 != 0 { quantity = 2 }
+            if lifecycle == .returned, quantity == 1, role == .partialReturn || r.next() % 4 != 0 { quantity = 2 }
             if role == .refundWithoutReturn { quantity = max(quantity, 2) }
             lines = [DemoOrder.Line(product: product, quantity: quantity, unitPrice: product.price)]
         } else {

@@ -25,6 +25,8 @@ enum DemoRole: Equatable {
     case courierOvercharge
     /// Noise: the Alipay sale row has no 商户订单号 (matched by amount and time).
     case unreferencedSale
+    /// Noise guaranteed at every size (ordinary orders also get these lifecycles at random).
+    case partialReturn, refundBeforeShipping, cancelledUnpaid
 }
 
 /// Something that happens after an order is created, written when its time comes.
@@ -179,7 +181,6 @@ final class DemoRun {
     func planRoles() {
         let k = options.plantsPerType
         let early = max(1, count / 50)
-        let returnsLimit = count * 6 / 10
         let limit = count * 9 / 10
         func pick(_ role: DemoRole, _ store: DemoStore, upTo upper: Int, pair: Bool = false) {
             while true {
@@ -212,6 +213,12 @@ final class DemoRun {
         }
         for _ in 0..<max(3, count / 300) {
             pick(.unreferencedSale, .tmall, upTo: limit)
+        }
+        for j in 0..<2 {
+            let alternate: DemoStore = j % 2 == 0 ? .tmall : .miniapp
+            pick(.partialReturn, .tmall, upTo: returnsLimit)
+            pick(.refundBeforeShipping, alternate, upTo: limit)
+            pick(.cancelledUnpaid, alternate, upTo: limit)
         }
     }
 

@@ -58,10 +58,11 @@ struct DemoContractCheck {
             for t in txns where t.type == .sale && !matchedTxn.contains(t.transactionID) {
                 if let d = day(t.occurredAt), d >= start, d < end { found.insert("transaction_without_order|\(t.transactionID)") }
             }
+            let byBuyer = Dictionary(grouping: orders) { $0.buyerID ?? "" }
             for o in orders {
                 let refs = byRef[DemoMonth.norm(o.orderNumber)!] ?? []
                 let paid = o.paidAmount?.minorUnits ?? 0
-                if o.status != .cancelled, orders.contains(where: { o1 in
+                if o.status != .cancelled, (byBuyer[o.buyerID ?? ""] ?? []).contains(where: { o1 in
                     guard o1.orderNumber != o.orderNumber, o1.buyerID == o.buyerID, o1.paidAmount == o.paidAmount,
                           let a = o1.createdAt?.date, let b = o.createdAt?.date else { return false }
                     let gap = b.timeIntervalSince(a)

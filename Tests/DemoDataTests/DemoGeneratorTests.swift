@@ -110,9 +110,10 @@ struct DemoGeneratorTests {
         }
     }
 
-    @Test("clean records break no rule of the contract: only the planted records are exceptions")
-    func cleanRecords() throws {
-        let month = try DemoMonth.generate(orders: 900, seed: 11)
+    @Test("clean records break no rule of the contract: only the planted records are exceptions",
+          arguments: [(900, UInt64(11), "2026-10"), (400, UInt64(3), "2026-02"), (2_500, UInt64(99), "2026-12")])
+    func cleanRecords(orders: Int, seed: UInt64, period: String) throws {
+        let month = try DemoMonth.generate(orders: orders, seed: seed, period: period)
         defer { month.remove() }
         let found = DemoContractCheck(month).exceptions()
         let planted = Set(month.truth.planted.map { "\($0.type)|\($0.reference)" })
