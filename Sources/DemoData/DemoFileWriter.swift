@@ -83,7 +83,8 @@ enum DemoFormat {
 
     /// Quotes a CSV field when it needs it.
     static func csv(_ value: String) -> String {
-        if value.contains(",") || value.contains("\"") || value.contains("\n") || value.contains("\r") {
+        // A byte scan: Foundation's `contains(_: String)` is far slower, and this runs per field.
+        if value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
             return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return value
