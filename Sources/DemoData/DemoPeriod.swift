@@ -33,8 +33,13 @@ public struct DemoPeriod: Sendable, Hashable, Comparable, CustomStringConvertibl
         calendar.timeZone = timeZone
         let parts = calendar.dateComponents([.year, .month], from: date)
         let year = parts.year ?? 2026, month = parts.month ?? 1
-        // swiftlint:disable:next force_try
-        return month == 1 ? try! DemoPeriod(year: year - 1, month: 12) : try! DemoPeriod(year: year, month: month - 1)
+        return month == 1 ? DemoPeriod(checkedYear: year - 1, month: 12) : DemoPeriod(checkedYear: year, month: month - 1)
+    }
+
+    /// For year and month already known to be valid.
+    private init(checkedYear year: Int, month: Int) {
+        self.year = year
+        self.month = month
     }
 
     public var description: String { String(format: "%04d-%02d", year, month) }
