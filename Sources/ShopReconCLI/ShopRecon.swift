@@ -18,6 +18,6 @@ struct ShopRecon: AsyncParsableCommand {
                       GroupCommand.self, StoreCommand.self, RoleCommand.self, AuditCommand.self, JobsCommand.self,
                       ScheduleCommand.self, ImportCommand.self, MappingCommand.self,
                       ReconCommand.self, ExceptionsCommand.self, MatchCommand.self, RateCardCommand.self, RulesCommand.self,
-                      ApprovalsCommand.self]
+                      ApprovalsCommand.self, GenCommand.self]
     )
 }
