@@ -219,11 +219,11 @@ CREATE TABLE notification_outbox (
 CREATE INDEX notification_outbox_pending ON notification_outbox (tenant_id, outbox_id) WHERE status = 'pending';
 
 -- References as the sources print them, reduced to what identifies them: no blanks, TABs or
--- quotes, no Excel `="…"` wrapper, no Alipay `T200P`-style prefix, upper case. Plain string
--- functions (no regular expression on the common path): runs normalize millions of references,
--- and the function is inlined into their statements (so it is not STRICT, which would prevent
--- that; NULL gives NULL all the same).
-CREATE FUNCTION recon_norm_ref(ref text) RETURNS text
+-- quotes, no Excel `="…"` wrapper, no Alipay `T200P`-style prefix, upper case. Runs normalize
+-- millions of references: the two common shapes (digits; `T200P` + digits) take a fast path,
+-- and both functions are inlined into the statements that call them (so they are not STRICT,
+-- which would prevent that; NULL gives NULL all the same).
+CREATE FUNCTION recon_norm_ref_general(ref text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT CASE
         WHEN ltrim(upper(translate(ref, E' \t\r\n\u00a0\u3000"=''`', '')), '-') = '' THEN NULL
@@ -232,6 +232,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
              AND substr(upper(translate(ref, E' \t\r\n\u00a0\u3000"=''`', '')), 6, 1) BETWEEN '0' AND '9'
         THEN substr(upper(translate(ref, E' \t\r\n\u00a0\u3000"=''`', '')), 6)
         ELSE upper(translate(ref, E' \t\r\n\u00a0\u3000"=''`', ''))
+    END
+$fn$;
+
+CREATE FUNCTION recon_norm_ref(ref text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT CASE
+        WHEN ref ~ '^[0-9]+$' THEN ref
+        WHEN ref ~ '^T[0-9]{3}P[0-9]+$' THEN substr(ref, 6)
+        ELSE recon_norm_ref_general(ref)
     END
 $fn$;
 
