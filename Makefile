@@ -13,10 +13,10 @@ deps:
 	@dpkg -s libxlsxwriter-dev >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y libxlsxwriter-dev)
 
+# Generates a month for a demo merchant, imports it, reconciles it with a shoprecond daemon and
+# prints the summary (Deploy/demo.sh; DEMO_ORDERS, DEMO_SEED, DEMO_PERIOD change it).
 demo: deps db-start build
-	@bin=$$($(SWIFT) build --show-bin-path) && \
-	  $$bin/shoprecon db migrate && \
-	  $$bin/shoprecon db status
+	SWIFT=$(SWIFT) bash Deploy/demo.sh
 
 # Three runs, so that the timing-sensitive client tests and the suites that start real daemon
 # processes do not compete with each other for the CPU.
@@ -32,10 +32,12 @@ bench: deps db-start
 	  $$bin/shoprecon-bench pg --rows $(BENCH_ROWS) && \
 	  $$bin/shoprecon-bench rls && \
 	  $$bin/shoprecon-bench jobs && \
-	  $$bin/shoprecon-bench ingest
+	  $$bin/shoprecon-bench ingest && \
+	  $$bin/shoprecon-bench recon
 
 build: deps
 	$(SWIFT) build --product shoprecon
+	$(SWIFT) build --product shoprecond
 
 release: deps
 	$(SWIFT) build -c release
