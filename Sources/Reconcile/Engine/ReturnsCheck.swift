@@ -7,6 +7,7 @@ enum ReturnsCheck {
     static func run(on tx: isolated PostgresConnection) throws {
         try scope(on: tx)
         try matchByWaybill(on: tx)
+        try matchShipments(on: tx)
         try findExceptions(on: tx)
     }
 
@@ -62,6 +63,34 @@ enum ReturnsCheck {
             SELECT m.match_id, 'right', 'courier_line', c.line_id, m.store_id, c.currency, c.amount_due
             FROM r_return_match m CROSS JOIN r_scope s
             JOIN courier_bill_lines c ON c.tenant_id = s.tenant_id AND c.line_id = ANY (m.lines)
+            """)
+    }
+
+    /// Courier lines of the period that carried no return: the outbound shipment of the order
+    /// with that waybill (`exact:waybill`, order on the left).
+    static func matchShipments(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_shipment_match")
+        try tx.query("""
+            CREATE TEMP TABLE r_shipment_match ON COMMIT DROP AS
+            SELECT DISTINCT ON (c.line_id) c.line_id, c.store_id, c.currency, c.amount_due, o.order_id, o.currency AS order_currency,
+                   nextval(pg_get_serial_sequence('recon_matches', 'match_id')) AS match_id
+            FROM r_scope s
+            JOIN courier_bill_lines c ON c.tenant_id = s.tenant_id AND c.ship_date >= s.period AND c.ship_date < s.period_end
+                 AND (s.store_id IS NULL OR c.store_id = s.store_id)
+            JOIN orders o ON o.tenant_id = s.tenant_id AND o.store_id = c.store_id AND o.waybill_no = c.waybill_no
+            WHERE NOT EXISTS (SELECT 1 FROM r_return_match m WHERE c.line_id = ANY (m.lines))
+              AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'courier_line' AND m.record_id = c.line_id)
+            ORDER BY c.line_id, o.order_id
+            """)
+        try tx.query("""
+            INSERT INTO r_match (match_id, anchor_type, anchor_id, flow, store_id, shape, rule, confidence)
+            SELECT match_id, 'order', order_id, 'returns', store_id, 'one_to_one', 'exact:waybill', 1 FROM r_shipment_match
+            """)
+        try tx.query("""
+            INSERT INTO r_alloc (match_id, side, record_type, record_id, store_id, currency, amount)
+            SELECT match_id, 'left', 'order', order_id, store_id, order_currency, 0 FROM r_shipment_match
+            UNION ALL
+            SELECT match_id, 'right', 'courier_line', line_id, store_id, currency, amount_due FROM r_shipment_match
             """)
     }
 

@@ -121,8 +121,9 @@ public struct ReconSummary: Sendable, Codable {
             FROM bounds b JOIN courier_bill_lines c ON c.tenant_id = b.tenant_id AND c.ship_date >= b.period AND c.ship_date < b.period_end
             WHERE b.store_id IS NULL OR c.store_id = b.store_id
         ), matched AS (
-            SELECT DISTINCT a.record_type, a.record_id
-            FROM bounds b JOIN recon_allocations a ON a.tenant_id = b.tenant_id
+            SELECT DISTINCT m.flow, a.record_type, a.record_id
+            FROM bounds b JOIN recon_matches m ON m.tenant_id = b.tenant_id
+            JOIN recon_allocations a ON a.tenant_id = m.tenant_id AND a.match_id = m.match_id
         ), excepted AS (
             SELECT e.record_type, e.record_id, bool_or(e.status IN ('open', 'in_review')) AS open
             FROM bounds b JOIN recon_exceptions e ON e.tenant_id = b.tenant_id AND e.period = b.period
@@ -136,7 +137,7 @@ public struct ReconSummary: Sendable, Codable {
                              WHEN m.record_id IS NOT NULL THEN 'matched' ELSE 'unmatched' END AS state,
                    p.record_id IS NOT NULL AS awaiting
             FROM records r
-            LEFT JOIN matched m ON m.record_type = r.record_type AND m.record_id = r.record_id
+            LEFT JOIN matched m ON m.flow = r.flow AND m.record_type = r.record_type AND m.record_id = r.record_id
             LEFT JOIN excepted x ON x.record_type = r.record_type AND x.record_id = r.record_id
             LEFT JOIN approvals p ON p.record_type = r.record_type AND p.record_id = r.record_id
         )
