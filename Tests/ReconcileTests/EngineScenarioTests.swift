@@ -307,3 +307,30 @@ struct ManualMatchTests {
         #expect(try RecordRef(parsing: "bank_line#12") == RecordRef(type: .bankLine, key: .id(12)))
     }
 }
+
+@Suite(.engineDatabase, .serialized)
+struct StoreScopedRunTests {
+    @Test("a user limited to some stores reconciles one of them, without collections")
+    func storeScoped() async throws {
+        let env = try EngineEnvironment.get()
+        let tenant = try await env.createTenant("scoped-a", stores: [("s1", "taobao"), ("s2", "jd")])
+        var scoped = tenant.system
+        scoped.allStores = false
+        scoped.storeIDs = [try #require(tenant.stores["s1"])]
+        let context = scoped
+        func run(_ request: RunRequest) async throws -> RunResult {
+            try await env.withApp { app in
+                try await TenantScope(connection: app).with(context) { tx, context in try ReconRunner.run(request, context: context, on: tx) }
+            }
+        }
+        let period = EngineScenarioTests.period
+        for request in [RunRequest(period: period), RunRequest(period: period, store: "s2", asOf: "2026-11-30"),
+                        RunRequest(period: period, store: "s1", asOf: "2026-11-30")] {
+            // Refused by the engine, or (another store) not even found in the user's scope.
+            await #expect(throws: (any Error).self) { try await run(request) }
+        }
+        await #expect(throws: ReconcileError.self) { try await run(RunRequest(period: period)) }
+        let result = try await run(RunRequest(period: period, flows: [.orders, .returns], store: "s1", asOf: "2026-11-30"))
+        #expect(result.store == "s1")
+    }
+}

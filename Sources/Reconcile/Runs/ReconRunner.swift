@@ -15,6 +15,22 @@ public enum ReconRunner {
         let store = try request.store.map { try StoreDirectory.find(code: $0, context: context, on: tx) }
         let flows = ReconFlow.allCases.filter(request.flows.contains)
         guard !flows.isEmpty else { throw ReconcileError(.invalidInput, "no flow to run", hint: "pass --flow orders, collections, returns or all") }
+        // A user limited to some stores sees only part of the records: a run over every store
+        // would take the rest for missing, and bank statements (which belong to no store) are
+        // invisible to them, so every payout would look unpaid.
+        if !context.allStores {
+            guard let store else {
+                throw ReconcileError(.permissionDenied, "you may see only some stores, so you can reconcile one store at a time",
+                                     hint: "pass --store CODE with one of your stores")
+            }
+            guard context.storeIDs.contains(store.id) else {
+                throw ReconcileError(.permissionDenied, "the store \(store.code) is outside the stores you may see")
+            }
+            guard !flows.contains(.collections) else {
+                throw ReconcileError(.permissionDenied, "collections need every store: bank statements belong to no store",
+                                     hint: "run --flow orders,returns, or ask a user with access to every store")
+            }
+        }
 
         // One run per tenant and period at a time; a second waits for the first.
         try tx.query("SELECT pg_advisory_xact_lock(hashtext('shoprecon.recon:' || $1::text || ':' || $2::text))",
