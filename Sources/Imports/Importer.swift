@@ -28,6 +28,7 @@ public enum Importer {
         try context.require(Permission.importRun, to: "import files")
         let tenant = try context.requireTenant()
         let started = Date()
+        try tx.useBulkMemory()
         let store = try request.storeCode.map { try StoreDirectory.find(code: $0, context: context, on: tx) }
         if let format = request.format, store == nil, !format.isBankStatement {
             throw ImportError.needsStore("records of a \(format.displayName)")

@@ -7,7 +7,7 @@ import PostgresClient
 /// store and the as-of date.
 enum RunContext {
     static func create(_ scope: RunScope, on tx: isolated PostgresConnection) throws {
-        try enlargeTemporaryBuffers(on: tx)
+        try tx.useBulkMemory()
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_scope")
         try tx.query("CREATE TEMP TABLE r_scope (LIKE recon_settings INCLUDING DEFAULTS) ON COMMIT DROP")
         let copied = try tx.query("INSERT INTO r_scope SELECT * FROM recon_settings WHERE tenant_id = $1", [scope.tenantID])
@@ -26,20 +26,5 @@ enum RunContext {
                 store_id = $4, as_of = $5::date, time_zone = t.time_zone, actor = app_actor()
             FROM tenants t WHERE t.tenant_id = r.tenant_id
             """, [scope.runID, scope.period.firstDay, scope.period.endDay, scope.storeID, scope.asOf])
-    }
-
-    /// A run's temporary tables hold a million rows each for a large merchant; with the default
-    /// 8 MB of temporary buffers they go through the disk. PostgreSQL accepts a larger setting
-    /// only before the session's first temporary table, so on a connection that had one this
-    /// keeps the setting it has.
-    static func enlargeTemporaryBuffers(on tx: isolated PostgresConnection) throws {
-        try tx.query("SAVEPOINT recon_temp_buffers")
-        do {
-            try tx.query("SET LOCAL temp_buffers = '256MB'")
-            try tx.query("RELEASE SAVEPOINT recon_temp_buffers")
-        } catch let error as PostgresError where error.sqlState != nil {
-            try tx.query("ROLLBACK TO SAVEPOINT recon_temp_buffers")
-            try tx.query("RELEASE SAVEPOINT recon_temp_buffers")
-        }
     }
 }
