@@ -79,6 +79,13 @@ CREATE TABLE recon_matches (
     run_id       bigint,                        -- NULL for manual matches
     anchor_type  text NOT NULL,                 -- the record the match is about: its first left record
     anchor_id    bigint NOT NULL,
+    -- A one-to-one automatic match keeps its two records here instead of in recon_allocations
+    -- (a million of them in a large merchant's month); recon_match_records shows both kinds.
+    counter_type text,
+    counter_id   bigint,
+    currency     char(3),
+    left_amount  bigint,
+    right_amount bigint,
     period       date NOT NULL,
     flow         text NOT NULL CHECK (flow IN ('orders', 'collections', 'returns')),
     store_id     bigint,
@@ -107,6 +114,17 @@ CREATE TABLE recon_allocations (
     amount       bigint NOT NULL,
     PRIMARY KEY (tenant_id, match_id, side, record_type, record_id)
 );
+
+-- Every record of every match, whether kept in recon_allocations or on a one-to-one match row.
+-- security_invoker: row-level security of the tables applies to whoever reads the view.
+CREATE VIEW recon_match_records WITH (security_invoker = true) AS
+SELECT tenant_id, match_id, side, record_type, record_id, store_id, currency, amount FROM recon_allocations
+UNION ALL
+SELECT tenant_id, match_id, 'left', anchor_type, anchor_id, store_id, currency, left_amount
+FROM recon_matches WHERE counter_id IS NOT NULL
+UNION ALL
+SELECT tenant_id, match_id, 'right', counter_type, counter_id, store_id, currency, right_amount
+FROM recon_matches WHERE counter_id IS NOT NULL;
 
 CREATE TABLE recon_exceptions (
     tenant_id     bigint NOT NULL REFERENCES tenants,
@@ -367,6 +385,7 @@ CREATE POLICY tenant_update ON recon_approvals FOR UPDATE TO shoprecon_app
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON recon_settings, courier_rate_cards, recon_periods, recon_rules,
     recon_matches, recon_allocations, recon_approvals TO shoprecon_app;
+GRANT SELECT ON recon_match_records TO shoprecon_app;
 GRANT SELECT, INSERT, UPDATE (status, run_id, severity, expected, actual, difference, detail, currency, reference,
     channel, store_id, assignee_id, hold_until, resolution, updated_at), DELETE ON recon_exceptions TO shoprecon_app;
 GRANT SELECT, INSERT ON recon_exception_events TO shoprecon_app;

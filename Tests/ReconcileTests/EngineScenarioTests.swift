@@ -110,12 +110,25 @@ struct EngineScenarioTests {
         #expect(result.matches["returns exact:waybill"] == 1)
         // The split payment is one match with two sales; the loose one has the lower confidence.
         let shapes = try await env.ownerRows("""
-            SELECT m.shape, m.confidence::text, count(*)::text FROM recon_matches m JOIN recon_allocations a USING (tenant_id, match_id)
+            SELECT m.shape, m.confidence::text, count(*)::text FROM recon_matches m JOIN recon_match_records a USING (tenant_id, match_id)
             WHERE m.tenant_id = $1 AND a.side = 'right' AND a.record_id IN (SELECT txn_id FROM platform_transactions
                                                                              WHERE tenant_id = $1 AND transaction_no IN ('T1012a', 'T1012b', 'T1010'))
             GROUP BY 1, 2 ORDER BY 1
             """, [tenant.id])
         #expect(shapes == [["one_to_many", "1.00", "2"], ["one_to_one", "0.80", "1"]])
+        // Every match has records on both sides, whether kept on the match row or as allocations,
+        // and one-to-one matches in one currency keep them on the row.
+        let sides = try await env.ownerRows("""
+            SELECT count(*)::text, count(*) FILTER (WHERE l.n = 0 OR r.n = 0)::text,
+                   count(*) FILTER (WHERE m.shape = 'one_to_one' AND m.flow = 'orders' AND m.counter_id IS NULL)::text
+            FROM recon_matches m
+            CROSS JOIN LATERAL (SELECT count(*) AS n FROM recon_match_records x WHERE x.tenant_id = m.tenant_id
+                                AND x.match_id = m.match_id AND x.side = 'left') l
+            CROSS JOIN LATERAL (SELECT count(*) AS n FROM recon_match_records x WHERE x.tenant_id = m.tenant_id
+                                AND x.match_id = m.match_id AND x.side = 'right') r
+            WHERE m.tenant_id = $1
+            """, [tenant.id])
+        #expect(sides == [[String(result.matches.values.reduce(0, +)), "0", "0"]])
     }
 
     @Test("what is overdue depends on the as-of date")

@@ -61,6 +61,7 @@ enum OrderCheck {
                    coalesce(sum(fee) FILTER (WHERE type = 'sale'), 0)
                        - coalesce(sum(gross) FILTER (WHERE type IN ('fee', 'commission')), 0) AS fees,
                    min(provider) FILTER (WHERE type = 'sale') AS provider,
+                   min(txn_id) FILTER (WHERE type = 'sale') AS sale_txn,
                    array_agg(DISTINCT currency) AS currencies
             FROM r_order_txn GROUP BY order_id
             """)
@@ -120,23 +121,33 @@ enum OrderCheck {
     /// One match per order with its sales and refunds: one-to-one for a single sale, one-to-many
     /// for split payments or refunds; the loose pairs one-to-one with a lower confidence. Written
     /// straight to `recon_matches` (a million rows for a large merchant: no copy through a
-    /// temporary table), keeping each new match id with its order for the allocations.
+    /// temporary table). A one-to-one match in one currency keeps its two records on its own row
+    /// (`counter_*`), the others get allocations, written with the match ids kept per order.
     static func writeMatches(on tx: isolated PostgresConnection) throws {
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_match")
-        try tx.query("CREATE TEMP TABLE r_order_match (match_id bigint, order_id bigint, loose boolean) ON COMMIT DROP")
+        try tx.query("CREATE TEMP TABLE r_order_match (match_id bigint, order_id bigint, loose boolean, compact boolean) ON COMMIT DROP")
         try tx.query("""
             WITH source AS (
                 SELECT order_id, false AS loose FROM r_order_sum WHERE sales > 0
                 UNION ALL SELECT order_id, true FROM r_loose
             ), inserted AS (
-                INSERT INTO recon_matches (tenant_id, run_id, anchor_type, anchor_id, period, flow, store_id, shape, rule, confidence,
-                                           created_by)
-                SELECT s.tenant_id, s.run_id, 'order', o.order_id, s.period, 'orders', o.store_id,
+                INSERT INTO recon_matches (tenant_id, run_id, anchor_type, anchor_id, counter_type, counter_id, currency, left_amount,
+                                           right_amount, period, flow, store_id, shape, rule, confidence, created_by)
+                SELECT s.tenant_id, s.run_id, 'order', o.order_id,
+                       CASE WHEN k.single THEN 'transaction' END, CASE WHEN k.single THEN coalesce(l.txn_id, x.sale_txn) END,
+                       CASE WHEN k.single THEN o.currency END,
+                       CASE WHEN k.single THEN coalesce(o.paid_amount, x.sale_gross, 0) END,
+                       CASE WHEN k.single THEN coalesce(l.gross, x.sale_gross) END,
+                       s.period, 'orders', o.store_id,
                        CASE WHEN src.loose OR (x.sales = 1 AND x.refunds = 0) THEN 'one_to_one' ELSE 'one_to_many' END,
                        CASE WHEN src.loose THEN 'amount+date' ELSE 'exact:order_no' END,
                        CASE WHEN src.loose THEN 0.8 ELSE 1 END, s.actor
-                FROM source src JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
-                RETURNING match_id, anchor_id, rule = 'amount+date'
+                FROM source src JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id)
+                LEFT JOIN r_loose l ON src.loose AND l.order_id = src.order_id
+                CROSS JOIN r_scope s
+                CROSS JOIN LATERAL (SELECT src.loose OR (x.sales = 1 AND x.refunds = 0 AND x.currencies = ARRAY[o.currency]::bpchar[])
+                                           AS single) k
+                RETURNING match_id, anchor_id, rule = 'amount+date', counter_id IS NOT NULL
             )
             INSERT INTO r_order_match SELECT * FROM inserted
             """)
@@ -144,14 +155,15 @@ enum OrderCheck {
             INSERT INTO recon_allocations (tenant_id, match_id, side, record_type, record_id, store_id, currency, amount)
             SELECT s.tenant_id, m.match_id, 'left', 'order', o.order_id, o.store_id, o.currency, coalesce(o.paid_amount, x.sale_gross, 0)
             FROM r_order_match m JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
+            WHERE NOT m.compact
             UNION ALL
             SELECT s.tenant_id, m.match_id, 'right', 'transaction', t.txn_id, t.store_id, t.currency, t.gross
             FROM r_order_match m JOIN r_order_txn t ON t.order_id = m.order_id AND t.type IN ('sale', 'refund') CROSS JOIN r_scope s
-            WHERE NOT m.loose
+            WHERE NOT m.loose AND NOT m.compact
             UNION ALL
             SELECT s.tenant_id, m.match_id, 'right', 'transaction', l.txn_id, l.store_id, l.currency, l.gross
             FROM r_order_match m JOIN r_loose l ON l.order_id = m.order_id CROSS JOIN r_scope s
-            WHERE m.loose
+            WHERE m.loose AND NOT m.compact
             """)
     }
 

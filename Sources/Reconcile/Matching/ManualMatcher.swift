@@ -137,7 +137,7 @@ public enum ManualMatcher {
                               manual: manual, reason: try row.decode(String?.self, at: 6), createdBy: try row.decode(String.self, at: 7),
                               left: [], right: [], exceptionsResolved: 0)
             for allocation in try tx.query("""
-                SELECT side, record_type, record_id, store_id, currency::text, amount FROM recon_allocations
+                SELECT side, record_type, record_id, store_id, currency::text, amount FROM recon_match_records
                 WHERE tenant_id = $1 AND match_id = $2 ORDER BY side, record_type, record_id
                 """, [tenant, id]) {
                 let (side, type, recordID, store, currency, amount) = try allocation.decode((String, String, Int64, Int64?, String, Int64).self)

@@ -121,9 +121,15 @@ public struct ReconSummary: Sendable, Codable {
             FROM bounds b JOIN courier_bill_lines c ON c.tenant_id = b.tenant_id AND c.ship_date >= b.period AND c.ship_date < b.period_end
             WHERE b.store_id IS NULL OR c.store_id = b.store_id
         ), matched AS (
-            SELECT DISTINCT m.flow, a.record_type, a.record_id
+            SELECT m.flow, a.record_type, a.record_id
             FROM bounds b JOIN recon_matches m ON m.tenant_id = b.tenant_id
             JOIN recon_allocations a ON a.tenant_id = m.tenant_id AND a.match_id = m.match_id
+            UNION
+            SELECT m.flow, m.anchor_type, m.anchor_id FROM bounds b JOIN recon_matches m ON m.tenant_id = b.tenant_id
+            WHERE m.counter_id IS NOT NULL
+            UNION
+            SELECT m.flow, m.counter_type, m.counter_id FROM bounds b JOIN recon_matches m ON m.tenant_id = b.tenant_id
+            WHERE m.counter_id IS NOT NULL
         ), excepted AS (
             SELECT e.record_type, e.record_id, bool_or(e.status IN ('open', 'in_review')) AS open
             FROM bounds b JOIN recon_exceptions e ON e.tenant_id = b.tenant_id AND e.period = b.period
