@@ -167,7 +167,29 @@ enum OrderCheck {
             """)
     }
 
+    /// Each order of the period with its sums and whether a stage matched it, in one table that
+    /// the exception statements scan instead of joining the order and sum tables each time.
+    static func orderState(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_state, pg_temp.r_fee_ranges")
+        try tx.query("""
+            CREATE TEMP TABLE r_order_state ON COMMIT DROP AS
+            SELECT o.order_id, o.store_id, o.channel, o.order_no, o.currency, o.status, o.paid_at, o.shipped_at, o.waybill_no,
+                   o.paid_amount, o.order_amount, x.sales, x.refunds, x.sale_gross, x.refund_gross, x.fees, x.provider, x.currencies,
+                   x.currencies <> ARRAY[o.currency]::bpchar[] AS foreign_currency,
+                   x.order_id IS NOT NULL AS has_transactions,
+                   EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id) AS loose
+            FROM r_orders o LEFT JOIN r_order_sum x USING (order_id)
+            WHERE NOT o.manual
+            """)
+        try tx.query("""
+            CREATE TEMP TABLE r_fee_ranges ON COMMIT DROP AS
+            SELECT r.key AS provider, (r.value ->> 0)::numeric AS low, (r.value ->> 1)::numeric AS high, r.value AS range
+            FROM r_scope s CROSS JOIN LATERAL jsonb_each(s.fee_rates) r
+            """)
+    }
+
     static func findExceptions(on tx: isolated PostgresConnection) throws {
+        try orderState(on: tx)
         let insert = """
             INSERT INTO r_exc (flow, type, severity, record_type, record_id, store_id, channel, reference, currency,
                                expected, actual, difference, detail)
@@ -177,18 +199,16 @@ enum OrderCheck {
             SELECT 'orders', 'unpaid', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
                    o.order_amount, coalesce(o.paid_amount, 0), coalesce(o.paid_amount, 0) - o.order_amount,
                    jsonb_build_object('status', o.status, 'waybill', o.waybill_no)
-            FROM r_orders o
-            WHERE NOT o.manual AND ((o.status = 'pending_payment' AND (o.shipped_at IS NOT NULL OR o.waybill_no IS NOT NULL))
-                  OR (o.status IN ('shipped', 'completed') AND coalesce(o.paid_amount, 0) = 0 AND coalesce(o.order_amount, 0) > 0))
+            FROM r_order_state o
+            WHERE (o.status = 'pending_payment' AND (o.shipped_at IS NOT NULL OR o.waybill_no IS NOT NULL))
+               OR (o.status IN ('shipped', 'completed') AND coalesce(o.paid_amount, 0) = 0 AND coalesce(o.order_amount, 0) > 0)
             """)
         // Completed (the platform owes the money now) and nothing on the platform refers to it.
         try tx.query(insert + """
             SELECT 'orders', 'missing_on_platform', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
                    o.paid_amount, 0, -o.paid_amount, jsonb_build_object('status', o.status)
-            FROM r_orders o
-            WHERE NOT o.manual AND o.status = 'completed' AND coalesce(o.paid_amount, 0) > 0
-              AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id)
-              AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
+            FROM r_order_state o
+            WHERE o.status = 'completed' AND coalesce(o.paid_amount, 0) > 0 AND NOT o.has_transactions AND NOT o.loose
             """)
         // Shipped long enough ago that the platform should have settled it, and no sale yet.
         try tx.query(insert + """
@@ -196,11 +216,10 @@ enum OrderCheck {
                    o.paid_amount, 0, -o.paid_amount,
                    jsonb_build_object('since', coalesce(o.shipped_at, o.paid_at),
                                       'days', s.as_of - (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date)
-            FROM r_orders o CROSS JOIN r_scope s
-            WHERE NOT o.manual AND o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0
+            FROM r_order_state o CROSS JOIN r_scope s
+            WHERE o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0
               AND (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date < s.as_of - s.receivable_terms_days
-              AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id AND x.sales > 0)
-              AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
+              AND coalesce(o.sales, 0) = 0 AND NOT o.loose
             """)
         // Sales of the period that belong to no order.
         try tx.query(insert + """
@@ -212,33 +231,26 @@ enum OrderCheck {
             """)
         // Paid amount against the platform's sale; refunds beyond the payment; another currency.
         try tx.query(insert + """
-            SELECT 'orders', 'amount_mismatch', CASE WHEN abs(d.diff) >= 10000 OR d.foreign THEN 'high' ELSE 'medium' END,
+            SELECT 'orders', 'amount_mismatch', CASE WHEN abs(d.diff) >= 10000 OR o.foreign_currency THEN 'high' ELSE 'medium' END,
                    'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency, o.paid_amount, d.actual, d.diff,
-                   jsonb_build_object('check', d.kind, 'sale', x.sale_gross, 'refunds', x.refund_gross, 'currencies', x.currencies)
-            FROM r_orders o JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
+                   jsonb_build_object('check', d.kind, 'sale', o.sale_gross, 'refunds', o.refund_gross, 'currencies', o.currencies)
+            FROM r_order_state o CROSS JOIN r_scope s
+            CROSS JOIN LATERAL (SELECT -coalesce(o.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance AS over_refunded) r
             CROSS JOIN LATERAL (SELECT
-                    x.currencies <> ARRAY[o.currency]::bpchar[] AS foreign,
-                    CASE WHEN x.currencies <> ARRAY[o.currency]::bpchar[] THEN 'currency'
-                         WHEN -coalesce(x.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance THEN 'refund'
-                         ELSE 'sale' END AS kind,
-                    CASE WHEN -coalesce(x.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance
-                              AND x.currencies = ARRAY[o.currency]::bpchar[]
-                         THEN -x.refund_gross ELSE x.sale_gross END AS actual) k
-            CROSS JOIN LATERAL (SELECT k.foreign, k.kind, k.actual, k.actual - coalesce(o.paid_amount, 0) AS diff) d
-            WHERE x.sales > 0 AND (d.foreign OR abs(d.diff) > greatest(s.amount_tolerance,
-                                                                      abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
+                    CASE WHEN o.foreign_currency THEN 'currency' WHEN r.over_refunded THEN 'refund' ELSE 'sale' END AS kind,
+                    CASE WHEN r.over_refunded AND NOT o.foreign_currency THEN -o.refund_gross ELSE o.sale_gross END AS actual) k
+            CROSS JOIN LATERAL (SELECT k.kind, k.actual, k.actual - coalesce(o.paid_amount, 0) AS diff) d
+            WHERE o.sales > 0 AND (o.foreign_currency OR abs(d.diff) > greatest(s.amount_tolerance,
+                                                                                abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
             """)
         // Fees and commissions as a share of the sale, against the provider's expected range.
         try tx.query(insert + """
             SELECT 'orders', 'fee_anomaly', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
-                   round(x.sale_gross * (s.fee_rates -> x.provider ->> 1)::numeric)::bigint, x.fees,
-                   x.fees - round(x.sale_gross * (s.fee_rates -> x.provider ->> 1)::numeric)::bigint,
-                   jsonb_build_object('provider', x.provider, 'rate', round(x.fees::numeric / x.sale_gross, 4),
-                                      'range', s.fee_rates -> x.provider)
-            FROM r_orders o JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
-            WHERE x.sales > 0 AND x.sale_gross > 0 AND s.fee_rates ? x.provider
-              AND (x.fees::numeric / x.sale_gross > (s.fee_rates -> x.provider ->> 1)::numeric
-                   OR x.fees::numeric / x.sale_gross < (s.fee_rates -> x.provider ->> 0)::numeric)
+                   round(o.sale_gross * f.high)::bigint, o.fees, o.fees - round(o.sale_gross * f.high)::bigint,
+                   jsonb_build_object('provider', o.provider, 'rate', round(o.fees::numeric / o.sale_gross, 4), 'range', f.range)
+            FROM r_order_state o JOIN r_fee_ranges f ON f.provider = o.provider
+            WHERE o.sales > 0 AND o.sale_gross > 0
+              AND (o.fees::numeric / o.sale_gross > f.high OR o.fees::numeric / o.sale_gross < f.low)
             """)
         // The same buyer ordering the same goods for the same amount again within minutes: each
         // order against the previous one of its store, buyer and amount (one sort, no self-join).
