@@ -262,6 +262,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     END
 $fn$;
 
+-- Today in the tenant's time zone (holds, ages and as-of dates are judged on it).
+CREATE FUNCTION recon_tenant_today(p_tenant bigint) RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
+    SELECT (now() AT TIME ZONE t.time_zone)::date FROM tenants t WHERE t.tenant_id = p_tenant
+$fn$;
+
 -- The first day of the tenant's month that `at` falls in.
 CREATE FUNCTION recon_period_of(p_tenant bigint, at timestamptz) RETURNS date
 LANGUAGE sql STABLE PARALLEL SAFE AS $fn$

@@ -99,7 +99,7 @@ extension ExceptionDirectory {
         guard isCalendarDate(text) else {
             throw ReconcileError(.invalidInput, "'\(text)' is not a date", hint: "write it as YYYY-MM-DD, e.g. 2026-12-15")
         }
-        let (future, today) = try tx.query("SELECT $2::date > t.today, t.today::text FROM (SELECT \(ExceptionFilter.tenantToday) AS today) t",
+        let (future, today) = try tx.query("SELECT $2::date > t.today, t.today::text FROM (SELECT recon_tenant_today($1) AS today) t",
                                            [tenant, text])[0].decode((Bool, String).self)
         guard future else {
             throw ReconcileError(.invalidInput, "the hold date \(text) is not in the future (today is \(today))",

@@ -16,7 +16,7 @@ public enum ExceptionDirectory {
 
     static let columns = """
         SELECT e.exception_id, to_char(e.period, 'YYYY-MM'), e.flow, e.type, e.severity, e.status,
-               (e.status IN ('open', 'in_review') AND coalesce(e.hold_until > \(ExceptionFilter.tenantToday), false)),
+               (e.status IN ('open', 'in_review') AND coalesce(e.hold_until > recon_tenant_today($1), false)),
                e.record_type, e.record_id, s.code, e.channel, e.reference, e.currency::text, e.expected, e.actual, e.difference,
                u.username, to_char(e.hold_until, 'YYYY-MM-DD'), e.resolution, e.run_id, e.found_at, e.updated_at
         FROM recon_exceptions e

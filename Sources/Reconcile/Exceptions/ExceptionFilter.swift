@@ -99,9 +99,6 @@ public struct ExceptionFilter: Sendable, Hashable, Codable {
         }
     }
 
-    /// The tenant's today, as the `date` it is now in the tenant's time zone. `$1` is the tenant.
-    static let tenantToday = "(SELECT (now() AT TIME ZONE t.time_zone)::date FROM tenants t WHERE t.tenant_id = $1)"
-
     /// Currencies whose minor unit is not a hundredth (ISO 4217).
     static let zeroDecimalCurrencies = ["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "XPF", "PYG", "RWF", "KMF",
                                         "GNF", "DJF", "BIF", "VUV"]
@@ -130,7 +127,7 @@ public struct ExceptionFilter: Sendable, Hashable, Codable {
             let real = statuses.filter { $0 != .onHold }.map(\.rawValue)
             if !real.isEmpty { alternatives.append("e.status = ANY(\(parameter(real))::text[])") }
             if statuses.contains(.onHold) {
-                alternatives.append("(e.status IN ('open', 'in_review') AND e.hold_until > \(Self.tenantToday))")
+                alternatives.append("(e.status IN ('open', 'in_review') AND e.hold_until > recon_tenant_today($1))")
             }
             conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
         }

@@ -36,7 +36,7 @@ extension ExceptionWorkbook {
                 if let value = ExceptionStatus(rawValue: status) { found[id] = (value, period, closed) }
             }
         }
-        let today = try tx.query("SELECT \(ExceptionFilter.tenantToday)::text", [tenant])[0].decode(String.self, at: 0)
+        let today = try tx.query("SELECT recon_tenant_today($1)::text", [tenant])[0].decode(String.self, at: 0)
         func problem(_ code: ExceptionSheetProblem.Code, _ instruction: ExceptionSheet.Instruction, _ column: Column, _ message: String) {
             problems.append(ExceptionSheetProblem(code: code, sheet: sheetName, row: instruction.row, column: column.rawValue,
                                                   columnLetter: column.letter, message: message))

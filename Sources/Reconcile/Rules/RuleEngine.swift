@@ -16,9 +16,6 @@ import Tenancy
 /// - notify: an outbox row per record with a payload free of timestamps, so a re-run adds
 ///   nothing; when rows were added, one `notify` job for the tenant.
 public enum RuleEngine {
-    /// The temporary table of a rule's matches (dropped at commit).
-    static let hitsTable = "recon_rule_hits"
-
     /// Applies every enabled rule of the scope's tenant whose record type belongs to the scope's
     /// flows. Bank-line rules are skipped in store-scoped runs (bank lines belong to no store).
     ///
@@ -40,7 +37,7 @@ public enum RuleEngine {
         let slug = try tx.query("SELECT slug FROM tenants WHERE tenant_id = $1", [scope.tenantID]).first?.decode(String.self, at: 0)
             ?? context.tenantSlug ?? String(scope.tenantID)
         try tx.query("""
-            CREATE TEMP TABLE IF NOT EXISTS \(hitsTable) (
+            CREATE TEMP TABLE IF NOT EXISTS recon_rule_hits (
                 record_id bigint PRIMARY KEY, store_id bigint, store_code text, channel text, reference text,
                 currency text, amount bigint
             ) ON COMMIT DROP
@@ -82,7 +79,7 @@ public enum RuleEngine {
                                                        store_id, channel, reference, currency, actual, detail)
                     SELECT $1, $2, $3::date, $4, $5, $6, $7, h.record_id, h.store_id, h.channel, h.reference, h.currency, h.amount,
                            jsonb_build_object('rule', $8::text, 'condition', $9::text)
-                    FROM \(hitsTable) h
+                    FROM recon_rule_hits h
                     ORDER BY h.record_id
                     ON CONFLICT (tenant_id, type, record_type, record_id) DO UPDATE
                        SET run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, actual = EXCLUDED.actual,
@@ -103,7 +100,7 @@ public enum RuleEngine {
             let counts = try tx.query("""
                 WITH added AS (
                     INSERT INTO recon_approvals (tenant_id, rule_id, period, record_type, record_id, store_id, reference, currency, amount)
-                    SELECT $1, $2, $3::date, $4, h.record_id, h.store_id, h.reference, h.currency, h.amount FROM \(hitsTable) h
+                    SELECT $1, $2, $3::date, $4, h.record_id, h.store_id, h.reference, h.currency, h.amount FROM recon_rule_hits h
                     ORDER BY h.record_id
                     ON CONFLICT (tenant_id, rule_id, record_type, record_id) DO NOTHING
                     RETURNING 1
@@ -111,7 +108,7 @@ public enum RuleEngine {
                     DELETE FROM recon_approvals a
                     WHERE a.tenant_id = $1 AND a.rule_id = $2 AND a.period = $3::date AND a.status = 'pending'
                       AND ($5::bigint IS NULL OR a.store_id = $5)
-                      AND NOT EXISTS (SELECT 1 FROM \(hitsTable) h WHERE h.record_id = a.record_id)
+                      AND NOT EXISTS (SELECT 1 FROM recon_rule_hits h WHERE h.record_id = a.record_id)
                     RETURNING 1
                 )
                 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM withdrawn)
@@ -142,7 +139,7 @@ public enum RuleEngine {
                        'event', 'rule_matched', 'tenant', $4::text, 'rule', $5::text, 'record_type', $6::text,
                        'record_id', h.record_id, 'store', h.store_code, 'reference', h.reference, 'amount', h.amount,
                        'currency', h.currency, 'period', $7::text)
-            FROM \(hitsTable) h
+            FROM recon_rule_hits h
             WHERE $8::bigint IS NULL OR h.record_id = $8
             ORDER BY h.record_id
             """
@@ -167,7 +164,7 @@ public enum RuleEngine {
         }
         if let added = try tryInsert(nil) { return added }
         var added = 0
-        for row in try tx.query("SELECT record_id FROM \(hitsTable) ORDER BY record_id") {
+        for row in try tx.query("SELECT record_id FROM recon_rule_hits ORDER BY record_id") {
             added += try tryInsert(try row.decode(Int64.self, at: 0)) ?? 0
         }
         return added
@@ -177,9 +174,9 @@ public enum RuleEngine {
     static func collectHits(_ condition: RuleCondition, recordType: RecordType, scope: RunScope,
                             on tx: isolated PostgresConnection) throws -> Int {
         let predicate = try RuleCompiler.compile(condition, for: recordType, firstParameter: RuleSource.parameterCount + 1)
-        try tx.query("TRUNCATE \(hitsTable)")
+        try tx.query("TRUNCATE recon_rule_hits")
         let inserted = try tx.query("""
-            INSERT INTO \(hitsTable) (record_id, store_id, store_code, channel, reference, currency, amount)
+            INSERT INTO recon_rule_hits (record_id, store_id, store_code, channel, reference, currency, amount)
             SELECT record_id, store_id, store_code, channel, reference, currency, amount FROM (
             \(RuleSource.sql(for: recordType, fields: predicate.fields))
             ) src WHERE \(predicate.sql)
