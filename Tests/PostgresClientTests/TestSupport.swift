@@ -13,14 +13,9 @@ struct FreshDatabaseTrait: SuiteTrait, TestScoping {
 
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let database = try await TestDatabase.create(migrated: migrated)
-        do {
+        try await TestDatabase.withFresh(migrated: migrated) { database in
             try await SuiteDatabase.$current.withValue(database) { try await function() }
-        } catch {
-            try? await database.drop()
-            throw error
         }
-        try await database.drop()
     }
 }
 

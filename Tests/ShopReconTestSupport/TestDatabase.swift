@@ -59,6 +59,21 @@ public struct TestDatabase: Sendable {
         return TestDatabase(name: String(name), configuration: configuration)
     }
 
+    /// Creates a fresh database, runs `body` with it and drops it afterwards, also when `body`
+    /// throws: what every suite's "one database per suite" trait does around its tests.
+    public static func withFresh<T: Sendable>(migrated: Bool = true, _ body: (TestDatabase) async throws -> T) async throws -> T {
+        let database = try await create(migrated: migrated)
+        let value: T
+        do {
+            value = try await body(database)
+        } catch {
+            try? await database.drop()
+            throw error
+        }
+        try await database.drop()
+        return value
+    }
+
     /// Drops the database, disconnecting anyone still in it.
     public func drop() async throws {
         let admin = try await PostgresConnection.connect(Self.adminConfiguration())

@@ -12,15 +12,9 @@ import Testing
 struct TenancyDatabaseTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        let environment = TenancyEnvironment(database: database)
-        do {
-            try await TenancyEnvironment.$current.withValue(environment) { try await function() }
-        } catch {
-            try? await database.drop()
-            throw error
+        try await TestDatabase.withFresh() { database in
+            try await TenancyEnvironment.$current.withValue(TenancyEnvironment(database: database)) { try await function() }
         }
-        try await database.drop()
     }
 }
 

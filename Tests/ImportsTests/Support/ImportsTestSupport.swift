@@ -14,15 +14,9 @@ import Testing
 struct ImportsDatabaseTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        let environment = ImportsEnvironment(database: database)
-        do {
-            try await ImportsEnvironment.$current.withValue(environment) { try await function() }
-        } catch {
-            try? await database.drop()
-            throw error
+        try await TestDatabase.withFresh() { database in
+            try await ImportsEnvironment.$current.withValue(ImportsEnvironment(database: database)) { try await function() }
         }
-        try await database.drop()
     }
 }
 

@@ -15,15 +15,7 @@ struct JobsTestFailure: Error, CustomStringConvertible {
 
 /// Runs `body` with a fresh migrated database of its own and drops it afterwards, whatever happens.
 func withTestDatabase<T: Sendable>(_ body: (TestDatabase) async throws -> T) async throws -> T {
-    let database = try await TestDatabase.create()
-    do {
-        let value = try await body(database)
-        try await database.drop()
-        return value
-    } catch {
-        try? await database.drop()
-        throw error
-    }
+    try await TestDatabase.withFresh(body)
 }
 
 extension TestDatabase {

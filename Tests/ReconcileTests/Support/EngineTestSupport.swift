@@ -9,14 +9,9 @@ import Testing
 struct EngineDatabaseTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        do {
+        try await TestDatabase.withFresh { database in
             try await EngineEnvironment.$current.withValue(EngineEnvironment(database: database)) { try await function() }
-        } catch {
-            try? await database.drop()
-            throw error
         }
-        try await database.drop()
     }
 }
 

@@ -12,15 +12,9 @@ import Testing
 struct RulesDatabaseTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        let environment = RulesEnvironment(database: database)
-        do {
-            try await RulesEnvironment.$current.withValue(environment) { try await function() }
-        } catch {
-            try? await database.drop()
-            throw error
+        try await TestDatabase.withFresh() { database in
+            try await RulesEnvironment.$current.withValue(RulesEnvironment(database: database)) { try await function() }
         }
-        try await database.drop()
     }
 }
 

@@ -13,15 +13,9 @@ import Testing
 struct WorkflowDatabaseTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let database = try await TestDatabase.create()
-        let environment = WorkflowEnvironment(database: database)
-        do {
-            try await WorkflowEnvironment.$current.withValue(environment) { try await function() }
-        } catch {
-            try? await database.drop()
-            throw error
+        try await TestDatabase.withFresh() { database in
+            try await WorkflowEnvironment.$current.withValue(WorkflowEnvironment(database: database)) { try await function() }
         }
-        try await database.drop()
     }
 }
 
