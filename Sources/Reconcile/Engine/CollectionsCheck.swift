@@ -154,13 +154,13 @@ enum CollectionsCheck {
         try tx.query("""
             INSERT INTO r_alloc (match_id, side, record_type, record_id, store_id, currency, amount)
             SELECT g.match_id, 'left', 'payout', p.payout_id, p.store_id, p.currency, p.amount
-            FROM r_groups g JOIN r_payouts p ON p.payout_id = ANY (g.ids)
+            FROM r_groups g CROSS JOIN LATERAL unnest(g.ids) AS i(payout_id) JOIN r_payouts p ON p.payout_id = i.payout_id
             UNION ALL
             SELECT g.match_id, 'right', 'bank_line', b.line_id, g.store_id, b.currency, b.amount
-            FROM r_groups g JOIN r_bank b ON b.line_id = ANY (g.lines)
+            FROM r_groups g CROSS JOIN LATERAL unnest(g.lines) AS l(line_id) JOIN r_bank b ON b.line_id = l.line_id
             """)
-        try tx.query("UPDATE r_payouts p SET done = true FROM r_groups g WHERE p.payout_id = ANY (g.ids)")
-        try tx.query("UPDATE r_bank b SET done = true FROM r_groups g WHERE b.line_id = ANY (g.lines)")
+        try tx.query("UPDATE r_payouts p SET done = true WHERE p.payout_id IN (SELECT unnest(g.ids) FROM r_groups g)")
+        try tx.query("UPDATE r_bank b SET done = true WHERE b.line_id IN (SELECT unnest(g.lines) FROM r_groups g)")
     }
 
     static func findExceptions(on tx: isolated PostgresConnection) throws {

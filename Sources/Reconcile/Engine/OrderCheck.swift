@@ -7,27 +7,17 @@ import PostgresClient
 enum OrderCheck {
     static func run(on tx: isolated PostgresConnection) throws {
         try scope(on: tx)
-        try matchByReference(on: tx)
         try matchLooseSales(on: tx)
         try writeMatches(on: tx)
         try findExceptions(on: tx)
     }
 
-    /// The period's orders, and the transactions that can belong to them: from one day before
-    /// the period on, since a sale never precedes its order.
+    /// The transactions that can belong to the period's orders (from one day before the period
+    /// on, since a sale never precedes its order), then the period's orders, each with the sums
+    /// of the transactions that carry its number. One table of orders with their sums is what
+    /// every later statement reads: no per-pair table of a million rows, no second join.
     static func scope(on tx: isolated PostgresConnection) throws {
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_orders, pg_temp.r_txns")
-        try tx.query("""
-            CREATE TEMP TABLE r_orders ON COMMIT DROP AS
-            SELECT o.order_id, o.store_id, o.channel, o.order_no, recon_norm_ref(o.order_no) AS ref, o.status, o.created_at,
-                   o.paid_at, o.shipped_at, o.completed_at, o.waybill_no, o.currency, f.paid_amount, f.order_amount,
-                   m.record_id IS NOT NULL AS manual
-            FROM r_scope s
-            JOIN orders o ON o.tenant_id = s.tenant_id AND o.created_at >= s.starts_at AND o.created_at < s.ends_at
-                         AND (s.store_id IS NULL OR o.store_id = s.store_id)
-            LEFT JOIN order_financials f ON f.tenant_id = o.tenant_id AND f.order_id = o.order_id
-            LEFT JOIN r_manual m ON m.record_type = 'order' AND m.record_id = o.order_id
-            """)
         try tx.query("""
             CREATE TEMP TABLE r_txns ON COMMIT DROP AS
             SELECT t.txn_id, t.store_id, t.provider, t.type, t.transaction_no, recon_norm_ref(t.order_ref) AS ref, t.currency,
@@ -38,34 +28,42 @@ enum OrderCheck {
             LEFT JOIN r_manual m ON m.record_type = 'transaction' AND m.record_id = t.txn_id
             WHERE t.type IN ('sale', 'refund', 'fee', 'commission')
             """)
-        try tx.query("ANALYZE pg_temp.r_orders")
-        try tx.query("ANALYZE pg_temp.r_txns")
-    }
-
-    /// Every transaction to the order whose number it carries, and per order the sums.
-    static func matchByReference(on tx: isolated PostgresConnection) throws {
-        try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_txn, pg_temp.r_order_sum")
+        // Sums per reference, joined to the orders by their normalized number. An order matched by
+        // hand takes no part (its sums stay NULL); `has_transactions` tells "nothing refers to it".
         try tx.query("""
-            CREATE TEMP TABLE r_order_txn ON COMMIT DROP AS
-            SELECT o.order_id, t.txn_id, t.type, t.provider, t.currency, t.gross, t.fee, t.store_id
-            FROM r_orders o JOIN r_txns t ON t.ref = o.ref
-            WHERE NOT o.manual AND NOT t.manual
+            CREATE TEMP TABLE r_orders ON COMMIT DROP AS
+            WITH sums AS (
+                SELECT ref,
+                       count(*) FILTER (WHERE type = 'sale') AS sales,
+                       count(*) FILTER (WHERE type = 'refund') AS refunds,
+                       sum(gross) FILTER (WHERE type = 'sale') AS sale_gross,
+                       sum(gross) FILTER (WHERE type = 'refund') AS refund_gross,
+                       coalesce(sum(fee) FILTER (WHERE type = 'sale'), 0)
+                           - coalesce(sum(gross) FILTER (WHERE type IN ('fee', 'commission')), 0) AS fees,
+                       min(provider) FILTER (WHERE type = 'sale') AS provider,
+                       min(txn_id) FILTER (WHERE type = 'sale') AS sale_txn,
+                       min(currency) AS currency_low, max(currency) AS currency_high
+                FROM r_txns WHERE NOT manual AND ref IS NOT NULL GROUP BY ref
+            )
+            SELECT o.order_id, o.store_id, o.channel, o.order_no, o.ref, o.status, o.created_at, o.paid_at, o.shipped_at,
+                   o.completed_at, o.waybill_no, o.currency, o.paid_amount, o.order_amount, o.manual,
+                   x.ref IS NOT NULL AS has_transactions, coalesce(x.sales, 0) AS sales, coalesce(x.refunds, 0) AS refunds,
+                   x.sale_gross, x.refund_gross, x.fees, x.provider, x.sale_txn,
+                   CASE WHEN x.currency_low = x.currency_high THEN ARRAY[x.currency_low] ELSE ARRAY[x.currency_low, x.currency_high] END
+                       AS currencies,
+                   coalesce(x.currency_low <> o.currency OR x.currency_high <> o.currency, false) AS foreign_currency
+            FROM (
+                SELECT o.order_id, o.store_id, o.channel, o.order_no, recon_norm_ref(o.order_no) AS ref, o.status, o.created_at,
+                       o.paid_at, o.shipped_at, o.completed_at, o.waybill_no, o.currency, f.paid_amount, f.order_amount,
+                       m.record_id IS NOT NULL AS manual
+                FROM r_scope s
+                JOIN orders o ON o.tenant_id = s.tenant_id AND o.created_at >= s.starts_at AND o.created_at < s.ends_at
+                             AND (s.store_id IS NULL OR o.store_id = s.store_id)
+                LEFT JOIN order_financials f ON f.tenant_id = o.tenant_id AND f.order_id = o.order_id
+                LEFT JOIN r_manual m ON m.record_type = 'order' AND m.record_id = o.order_id
+            ) o
+            LEFT JOIN sums x ON x.ref = o.ref AND NOT o.manual
             """)
-        try tx.query("""
-            CREATE TEMP TABLE r_order_sum ON COMMIT DROP AS
-            SELECT order_id,
-                   count(*) FILTER (WHERE type = 'sale') AS sales,
-                   count(*) FILTER (WHERE type = 'refund') AS refunds,
-                   sum(gross) FILTER (WHERE type = 'sale') AS sale_gross,
-                   sum(gross) FILTER (WHERE type = 'refund') AS refund_gross,
-                   coalesce(sum(fee) FILTER (WHERE type = 'sale'), 0)
-                       - coalesce(sum(gross) FILTER (WHERE type IN ('fee', 'commission')), 0) AS fees,
-                   min(provider) FILTER (WHERE type = 'sale') AS provider,
-                   min(txn_id) FILTER (WHERE type = 'sale') AS sale_txn,
-                   array_agg(DISTINCT currency) AS currencies
-            FROM r_order_txn GROUP BY order_id
-            """)
-        try tx.query("ALTER TABLE r_order_sum ADD PRIMARY KEY (order_id)")
     }
 
     /// Sales that name no known order (or nothing) against paid orders of the same store that
@@ -78,7 +76,7 @@ enum OrderCheck {
             SELECT t.* FROM r_txns t CROSS JOIN r_scope s
             WHERE t.type = 'sale' AND NOT t.manual AND (s.store_id IS NULL OR t.store_id = s.store_id)
               AND t.occurred_at >= s.starts_at AND t.occurred_at < s.ends_at + make_interval(days => s.settlement_lag_days)
-              AND NOT EXISTS (SELECT 1 FROM r_order_txn x WHERE x.txn_id = t.txn_id)
+              AND NOT EXISTS (SELECT 1 FROM r_orders o WHERE o.ref = t.ref AND NOT o.manual)
             """)
         // A reference to an order outside this run (another month, another store) is not free.
         try tx.query("""
@@ -91,8 +89,7 @@ enum OrderCheck {
             CREATE TEMP TABLE r_open_orders ON COMMIT DROP AS
             SELECT o.* FROM r_orders o
             WHERE NOT o.manual AND o.paid_at IS NOT NULL AND o.paid_amount IS NOT NULL
-              AND o.status NOT IN ('cancelled', 'pending_payment')
-              AND NOT EXISTS (SELECT 1 FROM r_order_sum x WHERE x.order_id = o.order_id AND x.sales > 0)
+              AND o.status NOT IN ('cancelled', 'pending_payment') AND o.sales = 0
             """)
         try tx.query("CREATE INDEX ON r_open_orders (store_id, currency, paid_amount)")
         try tx.query("ANALYZE pg_temp.r_open_orders")
@@ -122,74 +119,58 @@ enum OrderCheck {
     /// for split payments or refunds; the loose pairs one-to-one with a lower confidence. Written
     /// straight to `recon_matches` (a million rows for a large merchant: no copy through a
     /// temporary table). A one-to-one match in one currency keeps its two records on its own row
-    /// (`counter_*`), the others get allocations, written with the match ids kept per order.
+    /// (`counter_*`) and is written without returning anything; only the others, a few percent,
+    /// get allocations, written with the match ids they return.
     static func writeMatches(on tx: isolated PostgresConnection) throws {
+        let columns = """
+            INSERT INTO recon_matches (tenant_id, run_id, anchor_type, anchor_id, counter_type, counter_id, currency, left_amount,
+                                       right_amount, period, flow, store_id, shape, rule, confidence, created_by)
+            """
+        let compact = try tx.query(columns + """
+            SELECT s.tenant_id, s.run_id, 'order', o.order_id, 'transaction', o.sale_txn, o.currency,
+                   coalesce(o.paid_amount, o.sale_gross, 0), o.sale_gross, s.period, 'orders', o.store_id, 'one_to_one',
+                   'exact:order_no', 1, s.actor
+            FROM r_orders o CROSS JOIN r_scope s
+            WHERE NOT o.manual AND o.sales = 1 AND o.refunds = 0 AND NOT o.foreign_currency
+            """).affectedRows
+        let loose = try tx.query(columns + """
+            SELECT s.tenant_id, s.run_id, 'order', l.order_id, 'transaction', l.txn_id, l.currency, l.paid_amount, l.gross,
+                   s.period, 'orders', l.store_id, 'one_to_one', 'amount+date', 0.8, s.actor
+            FROM r_loose l CROSS JOIN r_scope s
+            """).affectedRows
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_match")
-        try tx.query("CREATE TEMP TABLE r_order_match (match_id bigint, order_id bigint, loose boolean, compact boolean) ON COMMIT DROP")
-        try tx.query("""
-            WITH source AS (
-                SELECT order_id, false AS loose FROM r_order_sum WHERE sales > 0
-                UNION ALL SELECT order_id, true FROM r_loose
-            ), inserted AS (
-                INSERT INTO recon_matches (tenant_id, run_id, anchor_type, anchor_id, counter_type, counter_id, currency, left_amount,
-                                           right_amount, period, flow, store_id, shape, rule, confidence, created_by)
-                SELECT s.tenant_id, s.run_id, 'order', o.order_id,
-                       CASE WHEN k.single THEN 'transaction' END, CASE WHEN k.single THEN coalesce(l.txn_id, x.sale_txn) END,
-                       CASE WHEN k.single THEN o.currency END,
-                       CASE WHEN k.single THEN coalesce(o.paid_amount, x.sale_gross, 0) END,
-                       CASE WHEN k.single THEN coalesce(l.gross, x.sale_gross) END,
-                       s.period, 'orders', o.store_id,
-                       CASE WHEN src.loose OR (x.sales = 1 AND x.refunds = 0) THEN 'one_to_one' ELSE 'one_to_many' END,
-                       CASE WHEN src.loose THEN 'amount+date' ELSE 'exact:order_no' END,
-                       CASE WHEN src.loose THEN 0.8 ELSE 1 END, s.actor
-                FROM source src JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id)
-                LEFT JOIN r_loose l ON src.loose AND l.order_id = src.order_id
-                CROSS JOIN r_scope s
-                CROSS JOIN LATERAL (SELECT src.loose OR (x.sales = 1 AND x.refunds = 0 AND x.currencies = ARRAY[o.currency]::bpchar[])
-                                           AS single) k
-                RETURNING match_id, anchor_id, rule = 'amount+date', counter_id IS NOT NULL
+        try tx.query("CREATE TEMP TABLE r_order_match (match_id bigint, order_id bigint) ON COMMIT DROP")
+        let spread = try tx.query("""
+            WITH inserted AS (
+            """ + columns + """
+                SELECT s.tenant_id, s.run_id, 'order', o.order_id, NULL, NULL, NULL, NULL, NULL, s.period, 'orders', o.store_id,
+                       CASE WHEN o.sales = 1 AND o.refunds = 0 THEN 'one_to_one' ELSE 'one_to_many' END, 'exact:order_no', 1, s.actor
+                FROM r_orders o CROSS JOIN r_scope s
+                WHERE NOT o.manual AND o.sales > 0 AND (o.sales > 1 OR o.refunds > 0 OR o.foreign_currency)
+                RETURNING match_id, anchor_id
             )
             INSERT INTO r_order_match SELECT * FROM inserted
-            """)
+            """).affectedRows
         try tx.query("""
             INSERT INTO recon_allocations (tenant_id, match_id, side, record_type, record_id, store_id, currency, amount)
-            SELECT s.tenant_id, m.match_id, 'left', 'order', o.order_id, o.store_id, o.currency, coalesce(o.paid_amount, x.sale_gross, 0)
-            FROM r_order_match m JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id) CROSS JOIN r_scope s
-            WHERE NOT m.compact
+            SELECT s.tenant_id, m.match_id, 'left', 'order', o.order_id, o.store_id, o.currency, coalesce(o.paid_amount, o.sale_gross, 0)
+            FROM r_order_match m JOIN r_orders o USING (order_id) CROSS JOIN r_scope s
             UNION ALL
             SELECT s.tenant_id, m.match_id, 'right', 'transaction', t.txn_id, t.store_id, t.currency, t.gross
-            FROM r_order_match m JOIN r_order_txn t ON t.order_id = m.order_id AND t.type IN ('sale', 'refund') CROSS JOIN r_scope s
-            WHERE NOT m.loose AND NOT m.compact
-            UNION ALL
-            SELECT s.tenant_id, m.match_id, 'right', 'transaction', l.txn_id, l.store_id, l.currency, l.gross
-            FROM r_order_match m JOIN r_loose l ON l.order_id = m.order_id CROSS JOIN r_scope s
-            WHERE m.loose AND NOT m.compact
+            FROM r_order_match m JOIN r_orders o USING (order_id)
+            JOIN r_txns t ON t.ref = o.ref AND t.type IN ('sale', 'refund') AND NOT t.manual CROSS JOIN r_scope s
             """)
+        try MatchCount.add(flow: "orders", rule: "exact:order_no", count: compact + spread, on: tx)
+        try MatchCount.add(flow: "orders", rule: "amount+date", count: loose, on: tx)
     }
 
-    /// Each order of the period with its sums and whether a stage matched it, in one table that
-    /// the exception statements scan instead of joining the order and sum tables each time.
-    static func orderState(on tx: isolated PostgresConnection) throws {
-        try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_state, pg_temp.r_fee_ranges")
-        try tx.query("""
-            CREATE TEMP TABLE r_order_state ON COMMIT DROP AS
-            SELECT o.order_id, o.store_id, o.channel, o.order_no, o.currency, o.status, o.paid_at, o.shipped_at, o.waybill_no,
-                   o.paid_amount, o.order_amount, x.sales, x.refunds, x.sale_gross, x.refund_gross, x.fees, x.provider, x.currencies,
-                   x.currencies <> ARRAY[o.currency]::bpchar[] AS foreign_currency,
-                   x.order_id IS NOT NULL AS has_transactions,
-                   EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id) AS loose
-            FROM r_orders o LEFT JOIN r_order_sum x USING (order_id)
-            WHERE NOT o.manual
-            """)
+    static func findExceptions(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_fee_ranges")
         try tx.query("""
             CREATE TEMP TABLE r_fee_ranges ON COMMIT DROP AS
             SELECT r.key AS provider, (r.value ->> 0)::numeric AS low, (r.value ->> 1)::numeric AS high, r.value AS range
             FROM r_scope s CROSS JOIN LATERAL jsonb_each(s.fee_rates) r
             """)
-    }
-
-    static func findExceptions(on tx: isolated PostgresConnection) throws {
-        try orderState(on: tx)
         let insert = """
             INSERT INTO r_exc (flow, type, severity, record_type, record_id, store_id, channel, reference, currency,
                                expected, actual, difference, detail)
@@ -199,16 +180,17 @@ enum OrderCheck {
             SELECT 'orders', 'unpaid', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
                    o.order_amount, coalesce(o.paid_amount, 0), coalesce(o.paid_amount, 0) - o.order_amount,
                    jsonb_build_object('status', o.status, 'waybill', o.waybill_no)
-            FROM r_order_state o
-            WHERE (o.status = 'pending_payment' AND (o.shipped_at IS NOT NULL OR o.waybill_no IS NOT NULL))
-               OR (o.status IN ('shipped', 'completed') AND coalesce(o.paid_amount, 0) = 0 AND coalesce(o.order_amount, 0) > 0)
+            FROM r_orders o
+            WHERE NOT o.manual AND ((o.status = 'pending_payment' AND (o.shipped_at IS NOT NULL OR o.waybill_no IS NOT NULL))
+               OR (o.status IN ('shipped', 'completed') AND coalesce(o.paid_amount, 0) = 0 AND coalesce(o.order_amount, 0) > 0))
             """)
         // Completed (the platform owes the money now) and nothing on the platform refers to it.
         try tx.query(insert + """
             SELECT 'orders', 'missing_on_platform', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
                    o.paid_amount, 0, -o.paid_amount, jsonb_build_object('status', o.status)
-            FROM r_order_state o
-            WHERE o.status = 'completed' AND coalesce(o.paid_amount, 0) > 0 AND NOT o.has_transactions AND NOT o.loose
+            FROM r_orders o
+            WHERE NOT o.manual AND o.status = 'completed' AND coalesce(o.paid_amount, 0) > 0 AND NOT o.has_transactions
+              AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
             """)
         // Shipped long enough ago that the platform should have settled it, and no sale yet.
         try tx.query(insert + """
@@ -216,10 +198,10 @@ enum OrderCheck {
                    o.paid_amount, 0, -o.paid_amount,
                    jsonb_build_object('since', coalesce(o.shipped_at, o.paid_at),
                                       'days', s.as_of - (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date)
-            FROM r_order_state o CROSS JOIN r_scope s
-            WHERE o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0
+            FROM r_orders o CROSS JOIN r_scope s
+            WHERE NOT o.manual AND o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0
               AND (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date < s.as_of - s.receivable_terms_days
-              AND coalesce(o.sales, 0) = 0 AND NOT o.loose
+              AND o.sales = 0 AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
             """)
         // Sales of the period that belong to no order.
         try tx.query(insert + """
@@ -234,13 +216,13 @@ enum OrderCheck {
             SELECT 'orders', 'amount_mismatch', CASE WHEN abs(d.diff) >= 10000 OR o.foreign_currency THEN 'high' ELSE 'medium' END,
                    'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency, o.paid_amount, d.actual, d.diff,
                    jsonb_build_object('check', d.kind, 'sale', o.sale_gross, 'refunds', o.refund_gross, 'currencies', o.currencies)
-            FROM r_order_state o CROSS JOIN r_scope s
+            FROM r_orders o CROSS JOIN r_scope s
             CROSS JOIN LATERAL (SELECT -coalesce(o.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance AS over_refunded) r
             CROSS JOIN LATERAL (SELECT
                     CASE WHEN o.foreign_currency THEN 'currency' WHEN r.over_refunded THEN 'refund' ELSE 'sale' END AS kind,
                     CASE WHEN r.over_refunded AND NOT o.foreign_currency THEN -o.refund_gross ELSE o.sale_gross END AS actual) k
             CROSS JOIN LATERAL (SELECT k.kind, k.actual, k.actual - coalesce(o.paid_amount, 0) AS diff) d
-            WHERE o.sales > 0 AND (o.foreign_currency OR abs(d.diff) > greatest(s.amount_tolerance,
+            WHERE NOT o.manual AND o.sales > 0 AND (o.foreign_currency OR abs(d.diff) > greatest(s.amount_tolerance,
                                                                                 abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
             """)
         // Fees and commissions as a share of the sale, against the provider's expected range.
@@ -248,8 +230,8 @@ enum OrderCheck {
             SELECT 'orders', 'fee_anomaly', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
                    round(o.sale_gross * f.high)::bigint, o.fees, o.fees - round(o.sale_gross * f.high)::bigint,
                    jsonb_build_object('provider', o.provider, 'rate', round(o.fees::numeric / o.sale_gross, 4), 'range', f.range)
-            FROM r_order_state o JOIN r_fee_ranges f ON f.provider = o.provider
-            WHERE o.sales > 0 AND o.sale_gross > 0
+            FROM r_orders o JOIN r_fee_ranges f ON f.provider = o.provider
+            WHERE NOT o.manual AND o.sales > 0 AND o.sale_gross > 0
               AND (o.fees::numeric / o.sale_gross > f.high OR o.fees::numeric / o.sale_gross < f.low)
             """)
         // The same buyer ordering the same goods for the same amount again within minutes: each

@@ -7,19 +7,16 @@ enum ResultWriter {
     /// Deletes the automatic matches of earlier runs over the same period, flows and store, and
     /// their allocations.
     static func deletePreviousMatches(flows: [ReconFlow], on tx: isolated PostgresConnection) throws {
-        try tx.query("DROP TABLE IF EXISTS pg_temp.r_old_matches")
         try tx.query("""
-            CREATE TEMP TABLE r_old_matches ON COMMIT DROP AS
-            SELECT m.match_id FROM recon_matches m CROSS JOIN r_scope s
+            DELETE FROM recon_allocations a USING recon_matches m, r_scope s
+            WHERE a.tenant_id = s.tenant_id AND m.tenant_id = s.tenant_id AND m.match_id = a.match_id
+              AND m.period = s.period AND m.flow = ANY ($1::text[]) AND NOT m.manual AND (s.store_id IS NULL OR m.store_id = s.store_id)
+            """, [flows.map(\.rawValue)])
+        try tx.query("""
+            DELETE FROM recon_matches m USING r_scope s
             WHERE m.tenant_id = s.tenant_id AND m.period = s.period AND m.flow = ANY ($1::text[]) AND NOT m.manual
               AND (s.store_id IS NULL OR m.store_id = s.store_id)
             """, [flows.map(\.rawValue)])
-        try tx.query("""
-            DELETE FROM recon_allocations a USING r_old_matches o, r_scope s WHERE a.tenant_id = s.tenant_id AND a.match_id = o.match_id
-            """)
-        try tx.query("""
-            DELETE FROM recon_matches m USING r_old_matches o, r_scope s WHERE m.tenant_id = s.tenant_id AND m.match_id = o.match_id
-            """)
     }
 
     static func writeMatches(on tx: isolated PostgresConnection) throws -> Int {
@@ -36,6 +33,7 @@ enum ResultWriter {
             SELECT s.tenant_id, a.match_id, a.side, a.record_type, a.record_id, a.store_id, a.currency, a.amount
             FROM r_alloc a CROSS JOIN r_scope s
             """)
+        try tx.query("INSERT INTO r_match_count (flow, rule, matches) SELECT flow, rule, count(*) FROM r_match GROUP BY 1, 2")
         return matches
     }
 

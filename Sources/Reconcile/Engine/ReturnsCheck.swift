@@ -61,8 +61,8 @@ enum ReturnsCheck {
             SELECT m.match_id, 'left', 'return', m.return_id, m.store_id, m.currency, m.amount FROM r_return_match m
             UNION ALL
             SELECT m.match_id, 'right', 'courier_line', c.line_id, m.store_id, c.currency, c.amount_due
-            FROM r_return_match m CROSS JOIN r_scope s
-            JOIN courier_bill_lines c ON c.tenant_id = s.tenant_id AND c.line_id = ANY (m.lines)
+            FROM r_return_match m CROSS JOIN LATERAL unnest(m.lines) AS l(line_id) CROSS JOIN r_scope s
+            JOIN courier_bill_lines c ON c.tenant_id = s.tenant_id AND c.line_id = l.line_id
             """)
     }
 
@@ -78,7 +78,7 @@ enum ReturnsCheck {
             JOIN courier_bill_lines c ON c.tenant_id = s.tenant_id AND c.ship_date >= s.period AND c.ship_date < s.period_end
                  AND (s.store_id IS NULL OR c.store_id = s.store_id)
             JOIN orders o ON o.tenant_id = s.tenant_id AND o.store_id = c.store_id AND o.waybill_no = c.waybill_no
-            WHERE NOT EXISTS (SELECT 1 FROM r_return_match m WHERE c.line_id = ANY (m.lines))
+            WHERE c.line_id NOT IN (SELECT unnest(m.lines) FROM r_return_match m)
               AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'courier_line' AND m.record_id = c.line_id)
             ORDER BY c.line_id, o.order_id
             """)

@@ -4,10 +4,12 @@ import PostgresClient
 /// `r_match`/`r_alloc` (the matches of the smaller flows, with ids drawn from `recon_matches`'
 /// own sequence so the allocations can refer to them before they exist; the order check, with a
 /// match per order, writes its matches straight to the tables) and `r_exc` (exceptions found), plus
-/// `r_manual`, the records people matched by hand, which no stage touches.
+/// `r_manual`, the records people matched by hand, which no stage touches, and `r_match_count`
+/// (see `MatchCount`).
 enum RunTables {
     static func create(on tx: isolated PostgresConnection) throws {
-        try tx.query("DROP TABLE IF EXISTS pg_temp.r_match, pg_temp.r_alloc, pg_temp.r_exc, pg_temp.r_manual")
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_match, pg_temp.r_alloc, pg_temp.r_exc, pg_temp.r_manual, pg_temp.r_match_count")
+        try tx.query("CREATE TEMP TABLE r_match_count (flow text NOT NULL, rule text NOT NULL, matches bigint NOT NULL) ON COMMIT DROP")
         try tx.query("""
             CREATE TEMP TABLE r_match (match_id bigint PRIMARY KEY, anchor_type text NOT NULL, anchor_id bigint NOT NULL,
                                        flow text NOT NULL, store_id bigint, shape text NOT NULL,

@@ -65,14 +65,7 @@ public enum ReconRunner {
         let ruleHits = rules.rules.filter { $0.action == .exception }.map(\.matched).reduce(0, +)
         let cleared = try ResultWriter.clearStale(flows: flows, on: tx)
 
-        var matches: [String: Int] = [:]
-        for row in try tx.query("""
-            SELECT m.flow || ' ' || m.rule, count(*)::bigint FROM recon_matches m CROSS JOIN r_scope s
-            WHERE m.tenant_id = s.tenant_id AND m.period = s.period AND m.run_id = s.run_id GROUP BY 1 ORDER BY 1
-            """) {
-            let (key, count) = try row.decode((String, Int64).self)
-            matches[key] = Int(count)
-        }
+        let matches = try MatchCount.all(on: tx)
         var byType: [String: Int] = [:]
         for row in try tx.query("""
             SELECT e.type, count(*)::bigint FROM recon_exceptions e CROSS JOIN r_scope s
