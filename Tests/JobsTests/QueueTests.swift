@@ -75,6 +75,22 @@ struct QueueTests {
         }
     }
 
+    @Test("a unique key dedupes within its tenant: another tenant with the same key gets its own job")
+    func uniqueKeyIsPerTenant() async throws {
+        try await withTestDatabase { database in
+            let first = try await database.createTenant("uniq-a")
+            let second = try await database.createTenant("uniq-b")
+            let key = "sync:\(Int.random(in: 1...1_000_000)):s1:2026-11-23T10:00"
+            let once = try await database.enqueue([noop(tenant: first, uniqueKey: key)])
+            let again = try await database.enqueue([noop(tenant: first, uniqueKey: key)])
+            let other = try await database.enqueue([noop(tenant: second, uniqueKey: key)])
+            #expect(once.count == 1 && again.isEmpty)
+            #expect(other.count == 1 && other.first?.tenantID == second)
+            let tenants = try await database.scalar(Int.self, "SELECT count(DISTINCT tenant_id) FROM jobs WHERE unique_key = $1", [key])
+            #expect(tenants == 2)
+        }
+    }
+
     /// Two claims that count the same tenant's running jobs at once must not both see room: the
     /// per-tenant cap holds across daemons, not only within one.
     @Test("concurrent claims never exceed the per-tenant cap, and do not hold back other tenants")
@@ -226,7 +242,7 @@ struct QueueTests {
             #expect(left == Array(ids[3...]))
             // Pruned keys can be used again; kept ones cannot.
             #expect(try await database.enqueue([noop(uniqueKey: "old-success")]).count == 1)
-            #expect(try await database.enqueue([noop(uniqueKey: "recent-success")]).isEmpty)
+            #expect(try await database.enqueue([noop(tenant: tenant, uniqueKey: "recent-success")]).isEmpty)
             // Nothing else is old enough now.
             let again = try await database.withApp { app in
                 try await app.transaction { tx in try JobQueue.prune(olderThan: .seconds(7 * 86_400), on: tx) }

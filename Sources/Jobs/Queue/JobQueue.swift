@@ -26,7 +26,7 @@ public enum JobQueue {
             SELECT t, q, k, a::jsonb, p, coalesce(r, now()), u, m
             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::timestamptz[], $7::text[], $8::integer[])
                  AS x(t, q, k, a, p, r, u, m)
-            ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+            ON CONFLICT (tenant_id, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
             RETURNING
             """ + " " + Job.columns,
             [requests.map(\.tenantID), requests.map(\.queue), requests.map(\.kind), requests.map(\.args),

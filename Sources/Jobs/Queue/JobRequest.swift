@@ -11,7 +11,8 @@ public struct JobRequest: Sendable {
     /// Higher runs first.
     public var priority: Int
     public var runAt: Date?
-    /// Jobs with the same key are enqueued once (while the first is kept).
+    /// Jobs of one tenant with the same key are enqueued once (while the first is kept); keys of
+    /// different tenants never collide.
     public var uniqueKey: String?
     public var maxAttempts: Int
 
