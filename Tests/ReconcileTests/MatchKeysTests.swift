@@ -23,6 +23,122 @@ struct MatchKeysTests {
         }
     }
 
+    /// Sales without an order reference and paid orders that fit them by amount and date, with
+    /// buyers that agree, disagree or are missing. Every case has an amount of its own.
+    func buyerScenario(_ slug: String) async throws -> EngineTenant {
+        let env = try EngineEnvironment.get()
+        let tenant = try await env.createTenant(slug, stores: [("s1", "taobao")])
+        let r = EngineRecords(env: env, tenant: tenant)
+        func order(_ number: String, day: Int, amount: Int64, buyer: String?, account: String?) async throws {
+            try await r.order("s1", number, status: "completed", created: "2026-10-\(dd(day)) 10:00+08", paid: "2026-10-\(dd(day)) 10:05+08",
+                              shipped: "2026-10-\(dd(day)) 18:00+08", completed: "2026-10-\(dd(day + 3)) 10:00+08", paidAmount: amount,
+                              buyer: buyer, buyerAccount: account)
+        }
+        func sale(_ number: String, day: Int, amount: Int64, payer: String?) async throws {
+            try await r.transaction("s1", number, ref: nil, type: "sale", gross: amount, at: "2026-10-\(dd(day)) 12:00+08", counterparty: payer)
+        }
+        // Two orders fit the sale; the payer is the first order's (masked) Alipay account.
+        try await order("2001", day: 10, amount: 5000, buyer: "tb_alice", account: "138****1234")
+        try await order("2002", day: 11, amount: 5000, buyer: "tb_bob", account: "bob***@163.com")
+        try await sale("TK", day: 14, amount: 5000, payer: " 138****1234\t")
+        // The only candidate, paid by someone else.
+        try await order("2003", day: 12, amount: 4200, buyer: "tb_zhang", account: "zhang***@qq.com")
+        try await sale("TM", day: 15, amount: 4200, payer: "li***@163.com")
+        // An order without buyer data: the pair qualifies on amount and date alone.
+        try await order("2004", day: 13, amount: 3100, buyer: nil, account: nil)
+        try await sale("TN", day: 16, amount: 3100, payer: "138****0000")
+        // One order, two sales: the one whose payer is the buyer wins; the other has no payer.
+        try await order("2005", day: 14, amount: 2700, buyer: "tb_pan", account: "pan***@qq.com")
+        try await sale("TP1", day: 17, amount: 2700, payer: "PAN***@QQ.COM")
+        try await sale("TP2", day: 17, amount: 2700, payer: nil)
+        // The same buyer's two orders of one amount: the buyer cannot tell them apart.
+        try await order("2006", day: 3, amount: 6600, buyer: "tb_qin", account: "qin***@qq.com")
+        try await order("2007", day: 5, amount: 6600, buyer: "tb_qin", account: "qin***@qq.com")
+        try await sale("TQ", day: 7, amount: 6600, payer: "qin***@qq.com")
+        return tenant
+    }
+
+    /// (rule, confidence, order, transaction) of the loose matches.
+    func looseMatches(_ tenant: EngineTenant) async throws -> [[String?]] {
+        try await EngineEnvironment.get().ownerRows("""
+            SELECT m.rule, m.confidence::text, o.order_no, t.transaction_no
+            FROM recon_matches m JOIN orders o ON o.tenant_id = m.tenant_id AND o.order_id = m.anchor_id
+            JOIN platform_transactions t ON t.tenant_id = m.tenant_id AND t.txn_id = m.counter_id
+            WHERE m.tenant_id = $1 AND m.flow = 'orders' AND m.rule LIKE 'amount+date%' ORDER BY o.order_no
+            """, [tenant.id])
+    }
+
+    @Test("without the buyer rule, ambiguous sales stay unmatched and a stranger's payment matches")
+    func buyerRuleOff() async throws {
+        let env = try EngineEnvironment.get()
+        let tenant = try await buyerScenario("keys-off")
+        let result = try await env.run(tenant, RunRequest(period: Self.period, flows: [.orders], asOf: "2026-11-30"))
+        #expect(try await env.exceptions(tenant) == [
+            "missing_on_platform 2001", "missing_on_platform 2002", "missing_on_platform 2005", "missing_on_platform 2006",
+            "missing_on_platform 2007", "transaction_without_order TK", "transaction_without_order TP1",
+            "transaction_without_order TP2", "transaction_without_order TQ",
+        ])
+        #expect(try await looseMatches(tenant) == [["amount+date", "0.80", "2003", "TM"], ["amount+date", "0.80", "2004", "TN"]])
+        #expect(result.matches["orders amount+date"] == 2)
+        #expect(result.matches["orders amount+date+buyer"] == nil)
+    }
+
+    @Test("with the buyer rule, the buyer breaks ties and a disagreeing buyer prevents the match")
+    func buyerRuleOn() async throws {
+        let env = try EngineEnvironment.get()
+        let tenant = try await buyerScenario("keys-on")
+        try await Self.set(tenant, [.looseMatchBuyer(true)])
+        let result = try await env.run(tenant, RunRequest(period: Self.period, flows: [.orders], asOf: "2026-11-30"))
+        #expect(try await env.exceptions(tenant) == [
+            "missing_on_platform 2002", "missing_on_platform 2003", "missing_on_platform 2006", "missing_on_platform 2007",
+            "transaction_without_order TM", "transaction_without_order TP2", "transaction_without_order TQ",
+        ])
+        #expect(try await looseMatches(tenant) == [
+            ["amount+date+buyer", "0.90", "2001", "TK"], ["amount+date", "0.80", "2004", "TN"], ["amount+date+buyer", "0.90", "2005", "TP1"],
+        ])
+        #expect(result.matches["orders amount+date"] == 1)
+        #expect(result.matches["orders amount+date+buyer"] == 2)
+        // The exceptions of the pair the buyer kept apart name each other.
+        let details = try await env.ownerRows("""
+            SELECT reference, detail ->> 'buyer_mismatch' FROM recon_exceptions
+            WHERE tenant_id = $1 AND detail ? 'buyer_mismatch' ORDER BY reference
+            """, [tenant.id])
+        #expect(details == [["2002", "[\"TK\"]"], ["2003", "[\"TM\"]"], ["TM", "[\"2003\"]"]])
+
+        // Off again: the same records match as before the rule.
+        try await Self.set(tenant, [.looseMatchBuyer(false)])
+        try await env.run(tenant, RunRequest(period: Self.period, flows: [.orders], asOf: "2026-11-30"))
+        #expect(try await looseMatches(tenant) == [["amount+date", "0.80", "2003", "TM"], ["amount+date", "0.80", "2004", "TN"]])
+    }
+
+    @Test("buyers compare trimmed and case-folded; masked accounts by their visible characters", arguments: [
+        // payer, buyer id, buyer account, verdict
+        ("138****1234", "tb_alice", "138****1234", "t"),
+        (" 138****1234 ", nil, "13800001234", "t"),        // trimmed
+        ("138****1234", nil, "13900001234", "f"),          // the start differs
+        ("13800001234", nil, "138****1234", "t"),          // plain against masked
+        ("138****1234", nil, "1381234", "f"),              // nothing left to hide
+        ("139****1234", nil, "138****1234", "f"),
+        ("abc***@163.com", nil, "a***@163.com", "t"),      // masked twice, differently
+        ("abc***@163.com", nil, "abd***@163.com", "f"),
+        ("Zhang***@QQ.com", nil, "zhang***@qq.com", "t"),
+        ("oAbC-123_xyz", "oabc-123_xyz", nil, "t"),        // WeChat openid against the mini-program's user id
+        ("oAbC-123_xyz", "oAbC-123_xyy", nil, "f"),
+        ("zhang＊＊＊@qq.com", nil, "zhang***@qq.com", "t"),  // full-width stars
+        ("someone@qq.com", "tb_someone", "s***@qq.com", "t"),  // either of the order's identifiers
+        ("someone@qq.com", "tb_someone", "x***@qq.com", "f"),
+        ("", "tb_alice", "138****1234", "-"),              // no payer
+        ("***", "tb_alice", nil, "-"),                     // nothing visible is no payer
+        ("-", "tb_alice", nil, "-"),
+        ("138****1234", nil, nil, "-"),                    // no buyer
+        ("138****1234", " ", "", "-"),
+    ] as [(String, String?, String?, String)])
+    func buyerComparison(payer: String, buyerID: String?, account: String?, verdict: String) async throws {
+        let rows = try await EngineEnvironment.get().ownerRows("SELECT coalesce(recon_buyer_agrees($1, $2, $3)::text, '-')",
+                                                               [payer, buyerID, account])
+        #expect(rows == [[verdict == "t" ? "true" : verdict == "f" ? "false" : "-"]], "\(payer) / \(buyerID ?? "nil") / \(account ?? "nil")")
+    }
+
     @Test("settings round trip: defaults, changes, and other settings untouched")
     func settingsRoundTrip() async throws {
         let env = try EngineEnvironment.get()

@@ -11,6 +11,7 @@ enum OrderCheck {
         try matchLooseSales(on: tx)
         try writeMatches(on: tx)
         try findExceptions(on: tx)
+        try noteBuyerMismatches(on: tx)
     }
 
     /// The period's orders, and the transactions that can belong to them: from one day before
@@ -71,8 +72,11 @@ enum OrderCheck {
     /// Sales that name no known order (or nothing) against paid orders of the same store that
     /// have no sale: same currency, amount within the tolerance, booked between the payment and
     /// the settlement lag after completion; only pairs that are each other's only candidate.
+    /// With the tenant's `loose_match_buyer`, pairs whose buyers disagree are no candidates, and a
+    /// pair that agrees on the buyer also wins when it is the only agreeing one of its order and of
+    /// its sale (`amount+date+buyer`, confidence 0.9).
     static func matchLooseSales(on tx: isolated PostgresConnection) throws {
-        try tx.query("DROP TABLE IF EXISTS pg_temp.r_free_sales, pg_temp.r_loose")
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_free_sales, pg_temp.r_loose, pg_temp.r_loose_pairs")
         try tx.query("""
             CREATE TEMP TABLE r_free_sales ON COMMIT DROP AS
             SELECT t.* FROM r_txns t CROSS JOIN r_scope s
@@ -100,21 +104,66 @@ enum OrderCheck {
         // Candidates come from an index range on the amount, so each free sale looks at the few
         // orders of its store near its amount, never at all of them.
         try tx.query("""
+            CREATE TEMP TABLE r_loose_pairs ON COMMIT DROP AS
+            SELECT o.order_id, f.txn_id, o.store_id, f.currency, f.gross, o.paid_amount, NULL::boolean AS buyer
+            FROM r_free_sales f CROSS JOIN r_scope s
+            CROSS JOIN LATERAL (SELECT greatest(s.amount_tolerance, ceil(abs(f.gross) * s.amount_tolerance_pct / 100 * 1.01))::bigint AS band) b
+            JOIN r_open_orders o ON o.store_id = f.store_id AND o.currency = f.currency
+                 AND o.paid_amount BETWEEN f.gross - b.band AND f.gross + b.band
+            WHERE abs(f.gross - o.paid_amount) <= greatest(s.amount_tolerance, abs(o.paid_amount) * s.amount_tolerance_pct / 100)
+              AND f.occurred_at >= o.paid_at - interval '1 hour'
+              AND f.occurred_at <= coalesce(o.completed_at, o.paid_at) + make_interval(days => s.settlement_lag_days)
+            """)
+        if try tx.query("SELECT loose_match_buyer FROM r_scope")[0].decode(Bool.self, at: 0) {
+            try matchBuyers(on: tx)
+        }
+        // Pairs whose buyers disagree are no candidates; the rest match when each is the other's
+        // only candidate, or when they agree on the buyer and no other candidate of either does.
+        try tx.query("""
             CREATE TEMP TABLE r_loose ON COMMIT DROP AS
-            WITH pairs AS (
-                SELECT o.order_id, f.txn_id, o.store_id, f.currency, f.gross, o.paid_amount
-                FROM r_free_sales f CROSS JOIN r_scope s
-                CROSS JOIN LATERAL (SELECT greatest(s.amount_tolerance, ceil(abs(f.gross) * s.amount_tolerance_pct / 100 * 1.01))::bigint AS band) b
-                JOIN r_open_orders o ON o.store_id = f.store_id AND o.currency = f.currency
-                     AND o.paid_amount BETWEEN f.gross - b.band AND f.gross + b.band
-                WHERE abs(f.gross - o.paid_amount) <= greatest(s.amount_tolerance, abs(o.paid_amount) * s.amount_tolerance_pct / 100)
-                  AND f.occurred_at >= o.paid_at - interval '1 hour'
-                  AND f.occurred_at <= coalesce(o.completed_at, o.paid_at) + make_interval(days => s.settlement_lag_days)
-            ), counted AS (
-                SELECT p.*, count(*) OVER (PARTITION BY p.order_id) AS per_order, count(*) OVER (PARTITION BY p.txn_id) AS per_sale
-                FROM pairs p
+            WITH counted AS (
+                SELECT p.*, count(*) OVER (PARTITION BY p.order_id) AS per_order, count(*) OVER (PARTITION BY p.txn_id) AS per_sale,
+                       count(*) FILTER (WHERE p.buyer) OVER (PARTITION BY p.order_id) AS agreeing_per_order,
+                       count(*) FILTER (WHERE p.buyer) OVER (PARTITION BY p.txn_id) AS agreeing_per_sale
+                FROM r_loose_pairs p WHERE p.buyer IS NOT FALSE
             )
-            SELECT order_id, txn_id, store_id, currency, gross, paid_amount FROM counted WHERE per_order = 1 AND per_sale = 1
+            SELECT order_id, txn_id, store_id, currency, gross, paid_amount,
+                   CASE WHEN buyer THEN 'amount+date+buyer' ELSE 'amount+date' END AS rule,
+                   (CASE WHEN buyer THEN 0.9 ELSE 0.8 END)::numeric(3, 2) AS confidence
+            FROM counted
+            WHERE (per_order = 1 AND per_sale = 1) OR (buyer AND agreeing_per_order = 1 AND agreeing_per_sale = 1)
+            """)
+    }
+
+    /// Whether each candidate pair agrees on the buyer (`recon_buyer_agrees`: the sale's payer
+    /// against the order's buyer id or account; NULL when a side has none). Only the pairs are
+    /// looked up, by primary key: a few rows per free sale, never a scan of the orders.
+    static func matchBuyers(on tx: isolated PostgresConnection) throws {
+        try tx.query("ANALYZE pg_temp.r_loose_pairs")
+        try tx.query("""
+            UPDATE r_loose_pairs p SET buyer = v.agrees
+            FROM (SELECT q.order_id, q.txn_id, recon_buyer_agrees(t.counterparty, c.buyer_id, c.buyer_account) AS agrees
+                  FROM r_loose_pairs q CROSS JOIN r_scope s
+                  JOIN platform_transactions t ON t.tenant_id = s.tenant_id AND t.txn_id = q.txn_id
+                  LEFT JOIN order_contacts c ON c.tenant_id = s.tenant_id AND c.order_id = q.order_id) v
+            WHERE v.order_id = p.order_id AND v.txn_id = p.txn_id AND v.agrees IS NOT NULL
+            """)
+    }
+
+    /// The "no counterpart" exceptions of sales and orders that fit each other by amount and date
+    /// but not by buyer name those counterparts in their detail (`buyer_mismatch`), so that
+    /// whoever works on them sees why they were not matched. Order numbers and transaction
+    /// numbers only: the buyers themselves are contact data.
+    static func noteBuyerMismatches(on tx: isolated PostgresConnection) throws {
+        try tx.query("""
+            UPDATE r_exc e SET detail = e.detail || jsonb_build_object('buyer_mismatch', m.refs)
+            FROM (SELECT 'transaction' AS record_type, p.txn_id AS record_id, jsonb_agg(o.order_no ORDER BY o.order_no) AS refs
+                  FROM r_loose_pairs p JOIN r_orders o USING (order_id) WHERE p.buyer = false GROUP BY p.txn_id
+                  UNION ALL
+                  SELECT 'order', p.order_id, jsonb_agg(t.transaction_no ORDER BY t.transaction_no)
+                  FROM r_loose_pairs p JOIN r_txns t USING (txn_id) WHERE p.buyer = false GROUP BY p.order_id) m
+            WHERE e.flow = 'orders' AND e.record_type = m.record_type AND e.record_id = m.record_id
+              AND e.type IN ('transaction_without_order', 'missing_on_platform', 'overdue_receivable')
             """)
     }
 
@@ -140,14 +189,14 @@ enum OrderCheck {
                        CASE WHEN k.single THEN coalesce(l.gross, x.sale_gross) END,
                        s.period, 'orders', o.store_id,
                        CASE WHEN src.loose OR (x.sales = 1 AND x.refunds = 0) THEN 'one_to_one' ELSE 'one_to_many' END,
-                       CASE WHEN src.loose THEN 'amount+date' ELSE 'exact:order_no' END,
-                       CASE WHEN src.loose THEN 0.8 ELSE 1 END, s.actor
+                       CASE WHEN src.loose THEN l.rule ELSE 'exact:order_no' END,
+                       CASE WHEN src.loose THEN l.confidence ELSE 1 END, s.actor
                 FROM source src JOIN r_orders o USING (order_id) LEFT JOIN r_order_sum x USING (order_id)
                 LEFT JOIN r_loose l ON src.loose AND l.order_id = src.order_id
                 CROSS JOIN r_scope s
                 CROSS JOIN LATERAL (SELECT src.loose OR (x.sales = 1 AND x.refunds = 0 AND x.currencies = ARRAY[o.currency]::bpchar[])
                                            AS single) k
-                RETURNING match_id, anchor_id, rule = 'amount+date', counter_id IS NOT NULL
+                RETURNING match_id, anchor_id, rule LIKE 'amount+date%', counter_id IS NOT NULL
             )
             INSERT INTO r_order_match SELECT * FROM inserted
             """)
