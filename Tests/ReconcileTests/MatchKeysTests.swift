@@ -139,6 +139,73 @@ struct MatchKeysTests {
         #expect(rows == [[verdict == "t" ? "true" : verdict == "f" ? "false" : "-"]], "\(payer) / \(buyerID ?? "nil") / \(account ?? "nil")")
     }
 
+    /// Orders refunded after shipping with goods received back, each with its sale and refund.
+    func goodsScenario(_ slug: String) async throws -> EngineTenant {
+        let env = try EngineEnvironment.get()
+        let tenant = try await env.createTenant(slug, stores: [("s1", "taobao")])
+        let r = EngineRecords(env: env, tenant: tenant)
+        var day = 2
+        func order(_ number: String, paid: Int64, sku: String?, quantity: Int, lineAmount: Int64?, shipping: Int64 = 0,
+                   refund: Int64, returned: [(sku: String?, quantity: Int?)]) async throws {
+            day += 1
+            try await r.order("s1", number, status: "completed", created: "2026-10-\(dd(day)) 10:00+08", paid: "2026-10-\(dd(day)) 10:05+08",
+                              shipped: "2026-10-\(dd(day)) 18:00+08", completed: "2026-10-\(dd(day + 2)) 10:00+08", paidAmount: paid,
+                              buyer: "b\(number)", sku: sku, quantity: quantity, lineAmount: lineAmount, shipping: shipping)
+            try await r.transaction("s1", "T" + number, ref: number, type: "sale", gross: paid, at: "2026-10-\(dd(day + 2)) 10:00+08")
+            try await r.transaction("s1", "R" + number, ref: number, type: "refund", gross: -refund, at: "2026-10-\(dd(day + 6)) 10:00+08")
+            for (i, item) in returned.enumerated() {
+                try await r.returnRecord("s1", "RT\(number)-\(i)", order: number, waybill: nil, refund: 0, received: true,
+                                         created: "2026-10-\(dd(day + 4)) 10:00+08", sku: item.sku, quantity: item.quantity)
+            }
+        }
+        // One of two units back, one unit refunded (SKUs compared trimmed and case-folded).
+        try await order("3001", paid: 10000, sku: "A-1", quantity: 2, lineAmount: 10000, refund: 5000, returned: [(" a-1", 1)])
+        // One of two units back, both refunded.
+        try await order("3002", paid: 10000, sku: "A-1", quantity: 2, lineAmount: 10000, refund: 10000, returned: [("A-1", 1)])
+        // Goods back that the order did not sell: only the shipping is covered.
+        try await order("3003", paid: 5800, sku: "A-1", quantity: 1, lineAmount: 5000, shipping: 800, refund: 5000,
+                        returned: [("B-9", 1)])
+        // A return without a SKU cannot be judged.
+        try await order("3004", paid: 10000, sku: "A-1", quantity: 2, lineAmount: 10000, refund: 10000, returned: [(nil, 1)])
+        // A Taobao export: one line without SKU, which stands for the SKU returned; refund with shipping.
+        try await order("3005", paid: 10000, sku: nil, quantity: 3, lineAmount: 9000, shipping: 1000, refund: 10000,
+                        returned: [("X-7", 2), ("X-7", 1)])
+        // Two lines; three units of B back, but only two were sold (unit price 2000, no line amount).
+        try await order("3006", paid: 7000, sku: "A-1", quantity: 1, lineAmount: 3000, refund: 5000, returned: [("B-2", 3)])
+        try await r.orderLine("s1", "3006", line: 2, sku: "B-2", quantity: 2, unitPrice: 2000)
+        // All goods back, refunded in full with the shipping.
+        try await order("3007", paid: 6500, sku: "C-3", quantity: 1, lineAmount: 6000, shipping: 500, refund: 6500,
+                        returned: [("C-3", 1)])
+        return tenant
+    }
+
+    @Test("the goods check: refunds beyond the goods received back, by SKU and quantity")
+    func refundGoodsCheck() async throws {
+        let env = try EngineEnvironment.get()
+        let tenant = try await goodsScenario("goods-a")
+        try await env.run(tenant, RunRequest(period: Self.period, asOf: "2026-11-30"))
+        // Off: a received return answers any refund.
+        #expect(try await env.exceptions(tenant) == [])
+
+        try await Self.set(tenant, [.refundGoodsCheck(true)])
+        try await env.run(tenant, RunRequest(period: Self.period, asOf: "2026-11-30"))
+        let found = try await env.ownerRows("""
+            SELECT type, reference, expected::text, actual::text, difference::text, detail ->> 'check', detail ->> 'goods_back',
+                   detail -> 'goods' ->> 0
+            FROM recon_exceptions WHERE tenant_id = $1 ORDER BY reference
+            """, [tenant.id])
+        #expect(found == [
+            ["refund_without_return", "3002", "5000", "10000", "5000", "goods", "5000", #"{"sku": "A-1", "ordered": 2, "returned": 1}"#],
+            ["refund_without_return", "3003", "800", "5000", "4200", "goods", "0", #"{"sku": "B-9", "ordered": 0, "returned": 1}"#],
+            ["refund_without_return", "3006", "4000", "5000", "1000", "goods", "4000", #"{"sku": "B-2", "ordered": 2, "returned": 3}"#],
+        ])
+
+        // Within the amount tolerance the difference is accepted.
+        try await Self.set(tenant, [.amountTolerance(1000)])
+        try await env.run(tenant, RunRequest(period: Self.period, asOf: "2026-11-30"))
+        #expect(try await env.exceptions(tenant) == ["refund_without_return 3002", "refund_without_return 3003"])
+    }
+
     @Test("settings round trip: defaults, changes, and other settings untouched")
     func settingsRoundTrip() async throws {
         let env = try EngineEnvironment.get()
