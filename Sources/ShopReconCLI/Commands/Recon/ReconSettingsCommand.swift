@@ -18,19 +18,19 @@ struct ReconSettingsCommand: AsyncParsableCommand {
               --courier-tolerance       overcharge still accepted per courier line (0)
               --duplicate-window-minutes  how close two identical orders of a buyer must be to be duplicates (10)
               --fee-rate PROVIDER=LOW:HIGH  expected fee range as fractions of the sale, e.g. alipay=0:0.06
-              --loose-match-buyer on|off  (off) a sale without an order reference matched by amount and date
-                                        must also agree with the order on the buyer: the payer of the sale
-                                        (Alipay 对方账号, WeChat 用户标识) against the order's buyer id or
-                                        buyer account, masked accounts (138****1234) by their visible
-                                        characters; a side without a buyer still matches; among several
-                                        candidates the only one whose buyer agrees wins (rule
-                                        amount+date+buyer, confidence 0.9). Needs order exports that carry
-                                        the payer's identifier (Tmall: 买家支付宝账号).
-              --refund-goods-check on|off (off) an order refunded after shipping with goods received back
-                                        is also a refund_without_return when the refund exceeds the returned
-                                        goods (SKU and quantity of the returns, valued at the order's lines)
-                                        plus the order's shipping by more than the amount tolerance. Needs
-                                        the same SKU codes in the returns file and the order lines.
+              --loose-match-buyer on|off  a sale matched without reference, by amount
+                and date, must agree with the order on the buyer (off)
+              --refund-goods-check on|off  a refund after shipping must be covered by
+                the goods received back (SKU, quantity) plus shipping (off)
+            Buyer rule: the sale's payer (Alipay 对方账号, WeChat 用户标识) against the
+            order's buyer id or account, masked accounts (138****1234) by their
+            visible characters; a side without a buyer still matches; among several
+            candidates the only one whose buyer agrees wins (rule amount+date+buyer,
+            confidence 0.9). Only for order exports that carry the payer's
+            identifier (Tmall: 买家支付宝账号).
+            Goods check: uncovered refunds are refund_without_return; the returns
+            file and the order lines must use the same SKU codes.
+            See README.md, "Matching keys".
             """
     )
 
