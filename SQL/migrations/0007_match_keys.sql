@@ -17,11 +17,11 @@ ALTER TABLE recon_settings
 
 -- A buyer identifier as the sources print it, reduced to what identifies it: no blanks, TABs or
 -- quotes, lower case, a full-width asterisk as `*`. NULL when nothing identifying is left (empty,
--- only stars, dashes, dots or slashes).
+-- only stars, dashes, dots or slashes). One expression, so that it is inlined where it is called.
 CREATE FUNCTION recon_buyer_norm(v text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-    SELECT CASE WHEN n ~ '[^*./-]' THEN n END
-    FROM (SELECT lower(translate(v, E'\uff0a \t\r\n\u00a0\u3000"''`', '*')) AS n) x
+    SELECT CASE WHEN lower(translate(v, E'\uff0a \t\r\n\u00a0\u3000"''`', '*')) ~ '[^*./-]'
+                THEN lower(translate(v, E'\uff0a \t\r\n\u00a0\u3000"''`', '*')) END
 $fn$;
 
 -- Whether two normalized buyer identifiers can be the same buyer (NULL when one is missing).
@@ -30,34 +30,44 @@ $fn$;
 -- of any number. Plain against plain: equal. Masked against plain: the plain one starts with the
 -- visible start, ends with the visible end and is longer than both together. Masked against
 -- masked: equal, or one visible start begins the other and one visible end ends the other.
+-- PL/pgSQL, called for candidate pairs only: its expressions are planned once per session, where
+-- a SQL function with a FROM clause would be planned again for every call.
 CREATE FUNCTION recon_buyer_same(a text, b text) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-    SELECT CASE
-        WHEN a IS NULL OR b IS NULL THEN NULL
-        WHEN a = b THEN true
-        WHEN NOT x.am AND NOT x.bm THEN false
-        WHEN x.am AND x.bm THEN (starts_with(x.a_start, x.b_start) OR starts_with(x.b_start, x.a_start))
-                                AND (right(x.a_end, length(x.b_end)) = x.b_end OR right(x.b_end, length(x.a_end)) = x.a_end)
-        WHEN x.am THEN length(b) > length(x.a_start) + length(x.a_end)
-                       AND starts_with(b, x.a_start) AND right(b, length(x.a_end)) = x.a_end
-        ELSE length(a) > length(x.b_start) + length(x.b_end)
-             AND starts_with(a, x.b_start) AND right(a, length(x.b_end)) = x.b_end
-    END
-    FROM (SELECT strpos(a, '*') > 0 AS am, strpos(b, '*') > 0 AS bm,
-                 substring(a FROM '^[^*]*') AS a_start, substring(a FROM '[^*]*$') AS a_end,
-                 substring(b FROM '^[^*]*') AS b_start, substring(b FROM '[^*]*$') AS b_end) x
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+    a_start text := substring(a FROM '^[^*]*');
+    a_end   text := substring(a FROM '[^*]*$');
+    b_start text := substring(b FROM '^[^*]*');
+    b_end   text := substring(b FROM '[^*]*$');
+BEGIN
+    IF a IS NULL OR b IS NULL THEN
+        RETURN NULL;
+    ELSIF a = b THEN
+        RETURN true;
+    ELSIF strpos(a, '*') = 0 AND strpos(b, '*') = 0 THEN
+        RETURN false;
+    ELSIF strpos(a, '*') > 0 AND strpos(b, '*') > 0 THEN
+        RETURN (starts_with(a_start, b_start) OR starts_with(b_start, a_start))
+           AND (right(a_end, length(b_end)) = b_end OR right(b_end, length(a_end)) = a_end);
+    ELSIF strpos(a, '*') > 0 THEN
+        RETURN length(b) > length(a_start) + length(a_end) AND starts_with(b, a_start) AND right(b, length(a_end)) = a_end;
+    ELSE
+        RETURN length(a) > length(b_start) + length(b_end) AND starts_with(a, b_start) AND right(a, length(b_end)) = b_end;
+    END IF;
+END
 $fn$;
 
 -- Whether a sale's payer agrees with an order's buyer: true when it is the same as the buyer id
 -- or the buyer account, false when both sides carry a buyer and neither is the same, NULL when
--- one side carries none.
+-- one side carries none. One expression, inlined where it is called with columns.
 CREATE FUNCTION recon_buyer_agrees(payer text, buyer_id text, buyer_account text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT CASE
-        WHEN x.p IS NULL OR (x.i IS NULL AND x.acc IS NULL) THEN NULL
-        ELSE coalesce(recon_buyer_same(x.p, x.i), false) OR coalesce(recon_buyer_same(x.p, x.acc), false)
+        WHEN recon_buyer_norm(payer) IS NULL OR (recon_buyer_norm(buyer_id) IS NULL AND recon_buyer_norm(buyer_account) IS NULL)
+        THEN NULL
+        ELSE coalesce(recon_buyer_same(recon_buyer_norm(payer), recon_buyer_norm(buyer_id)), false)
+             OR coalesce(recon_buyer_same(recon_buyer_norm(payer), recon_buyer_norm(buyer_account)), false)
     END
-    FROM (SELECT recon_buyer_norm(payer) AS p, recon_buyer_norm(buyer_id) AS i, recon_buyer_norm(buyer_account) AS acc) x
 $fn$;
 
 -- A SKU or product code as the sources print it: no blanks, TABs, quotes or Excel `="…"`

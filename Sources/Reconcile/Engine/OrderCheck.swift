@@ -136,34 +136,45 @@ enum OrderCheck {
     }
 
     /// Whether each candidate pair agrees on the buyer (`recon_buyer_agrees`: the sale's payer
-    /// against the order's buyer id or account; NULL when a side has none). Only the pairs are
-    /// looked up, by primary key: a few rows per free sale, never a scan of the orders.
+    /// against the order's buyer id or account; NULL when a side has none). Each pair looks its
+    /// records up by primary key (subqueries, never a join the planner could turn into a scan of
+    /// all transactions or contacts): a few lookups per free sale.
     static func matchBuyers(on tx: isolated PostgresConnection) throws {
-        try tx.query("ANALYZE pg_temp.r_loose_pairs")
         try tx.query("""
-            UPDATE r_loose_pairs p SET buyer = v.agrees
-            FROM (SELECT q.order_id, q.txn_id, recon_buyer_agrees(t.counterparty, c.buyer_id, c.buyer_account) AS agrees
-                  FROM r_loose_pairs q CROSS JOIN r_scope s
-                  JOIN platform_transactions t ON t.tenant_id = s.tenant_id AND t.txn_id = q.txn_id
-                  LEFT JOIN order_contacts c ON c.tenant_id = s.tenant_id AND c.order_id = q.order_id) v
-            WHERE v.order_id = p.order_id AND v.txn_id = p.txn_id AND v.agrees IS NOT NULL
+            UPDATE r_loose_pairs p SET buyer = recon_buyer_agrees(
+                (SELECT t.counterparty FROM platform_transactions t WHERE t.tenant_id = (SELECT tenant_id FROM r_scope) AND t.txn_id = p.txn_id),
+                (SELECT c.buyer_id FROM order_contacts c WHERE c.tenant_id = (SELECT tenant_id FROM r_scope) AND c.order_id = p.order_id),
+                (SELECT c.buyer_account FROM order_contacts c WHERE c.tenant_id = (SELECT tenant_id FROM r_scope) AND c.order_id = p.order_id))
             """)
     }
 
     /// The "no counterpart" exceptions of sales and orders that fit each other by amount and date
     /// but not by buyer name those counterparts in their detail (`buyer_mismatch`), so that
     /// whoever works on them sees why they were not matched. Order numbers and transaction
-    /// numbers only: the buyers themselves are contact data.
+    /// numbers only: the buyers themselves are contact data. The notes are keyed by exception
+    /// type and record, the keys of `r_exc`, so that the update hashes the few notes and scans
+    /// the exceptions once.
     static func noteBuyerMismatches(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_buyer_mismatch")
+        let found = try tx.query("""
+            CREATE TEMP TABLE r_buyer_mismatch ON COMMIT DROP AS
+            SELECT 'transaction_without_order'::text AS type, 'transaction'::text AS record_type, p.txn_id AS record_id,
+                   jsonb_agg((SELECT o.order_no FROM orders o WHERE o.tenant_id = (SELECT tenant_id FROM r_scope) AND o.order_id = p.order_id)
+                             ORDER BY p.order_id) AS refs
+            FROM r_loose_pairs p WHERE p.buyer = false GROUP BY p.txn_id
+            UNION ALL
+            SELECT k.type, 'order', p.order_id,
+                   jsonb_agg((SELECT t.transaction_no FROM platform_transactions t
+                              WHERE t.tenant_id = (SELECT tenant_id FROM r_scope) AND t.txn_id = p.txn_id) ORDER BY p.txn_id)
+            FROM r_loose_pairs p CROSS JOIN (VALUES ('missing_on_platform'), ('overdue_receivable')) k (type)
+            WHERE p.buyer = false GROUP BY k.type, p.order_id
+            """).affectedRows
+        guard found > 0 else { return }
+        try tx.query("ANALYZE pg_temp.r_buyer_mismatch")
         try tx.query("""
             UPDATE r_exc e SET detail = e.detail || jsonb_build_object('buyer_mismatch', m.refs)
-            FROM (SELECT 'transaction' AS record_type, p.txn_id AS record_id, jsonb_agg(o.order_no ORDER BY o.order_no) AS refs
-                  FROM r_loose_pairs p JOIN r_orders o USING (order_id) WHERE p.buyer = false GROUP BY p.txn_id
-                  UNION ALL
-                  SELECT 'order', p.order_id, jsonb_agg(t.transaction_no ORDER BY t.transaction_no)
-                  FROM r_loose_pairs p JOIN r_txns t USING (txn_id) WHERE p.buyer = false GROUP BY p.order_id) m
-            WHERE e.flow = 'orders' AND e.record_type = m.record_type AND e.record_id = m.record_id
-              AND e.type IN ('transaction_without_order', 'missing_on_platform', 'overdue_receivable')
+            FROM r_buyer_mismatch m
+            WHERE e.type = m.type AND e.record_type = m.record_type AND e.record_id = m.record_id
             """)
     }
 
