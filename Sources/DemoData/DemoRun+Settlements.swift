@@ -57,8 +57,10 @@ extension DemoRun {
         let reference = "T200P" + o.number
         let title = o.lines[0].product.title
         if let gross = o.saleGross, let paid = o.paidAt {
+            // The statement names the payer on every sale, with or without 商户订单号: the buyer's
+            // Alipay account as the order export prints it (the buyer rule of loose matching).
             queue.push(.alipay(AlipayRow(kind: .sale, orderReference: o.saleReferenced ? reference : nil, title: title,
-                                         counterparty: o.saleReferenced ? o.buyerAccount : "", amount: gross,
+                                         counterparty: o.buyerAccount, amount: gross,
                                          businessNumber: business)), at: paid + 2)
             queue.push(.alipay(AlipayRow(kind: .serviceFee, orderReference: reference, title: "", counterparty: "",
                                          amount: rounded(gross * 60, 10_000), businessNumber: business)), at: paid + 3)

@@ -104,4 +104,39 @@ struct GroundTruthTests {
         #expect(again.exceptionsNew == 0)
         #expect(try await Self.compare(tenant, truth).found == found)
     }
+
+    @Test("with the buyer rule and the goods check on, the same exceptions and nothing else")
+    func groundTruthWithMatchKeys() async throws {
+        let (truth, folder) = try Self.generate(orders: 1200, seed: 11, period: "2026-10")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tenant = try await Self.load(truth, from: folder, slug: "truth-keys")
+        let env = try EngineEnvironment.get()
+        _ = try await env.withApp { app in
+            try await TenantScope(connection: app).with(tenant.system) { tx, context in
+                try ReconSettings.update([.looseMatchBuyer(true), .refundGoodsCheck(true)], context: context, on: tx)
+            }
+        }
+        let result = try await env.run(tenant, RunRequest(period: try ReconPeriod(parsing: truth.period), asOf: truth.asOf))
+        let (found, planted) = try await Self.compare(tenant, truth)
+        #expect(Set(planted).subtracting(found).sorted() == [], "planted but not found")
+        #expect(Set(found).subtracting(planted).sorted() == [], "found but not planted")
+        // Every sale without a reference names its payer, who is the order's buyer.
+        #expect((result.matches["orders amount+date+buyer"] ?? 0) > 0)
+        #expect(result.matches["orders amount+date"] == nil)
+        // The partial returns were judged by their goods, not skipped: one refunded twice over is found.
+        let partial = try await env.ownerRows("""
+            SELECT o.order_no
+            FROM returns r JOIN orders o ON o.tenant_id = r.tenant_id AND recon_norm_ref(o.order_no) = recon_norm_ref(r.order_no)
+            JOIN order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.order_id
+            WHERE r.tenant_id = $1 AND r.received AND r.sku IS NOT NULL AND r.quantity < l.quantity
+            ORDER BY o.order_no LIMIT 1
+            """, [tenant.id])
+        let order = try #require(partial.first?[0])
+        try await env.owner("""
+            UPDATE platform_transactions SET gross = 2 * gross, net = net + gross
+            WHERE tenant_id = $1 AND type = 'refund' AND recon_norm_ref(order_ref) = recon_norm_ref($2)
+            """, [tenant.id, order])
+        try await env.run(tenant, RunRequest(period: try ReconPeriod(parsing: truth.period), asOf: truth.asOf))
+        #expect(try await Self.compare(tenant, truth).found == (planted + ["refund_without_return \(order)"]).sorted())
+    }
 }

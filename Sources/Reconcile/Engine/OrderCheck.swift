@@ -10,6 +10,7 @@ enum OrderCheck {
         try matchLooseSales(on: tx)
         try writeMatches(on: tx)
         try findExceptions(on: tx)
+        try noteBuyerMismatches(on: tx)
     }
 
     /// The transactions that can belong to the period's orders (from one day before the period
@@ -73,8 +74,11 @@ enum OrderCheck {
     /// Sales that name no known order (or nothing) against paid orders of the same store that
     /// have no sale: same currency, amount within the tolerance, booked between the payment and
     /// the settlement lag after completion; only pairs that are each other's only candidate.
+    /// With the tenant's `loose_match_buyer`, pairs whose buyers disagree are no candidates, and a
+    /// pair that agrees on the buyer also wins when it is the only agreeing one of its order and of
+    /// its sale (`amount+date+buyer`, confidence 0.9).
     static func matchLooseSales(on tx: isolated PostgresConnection) throws {
-        try tx.query("DROP TABLE IF EXISTS pg_temp.r_free_sales, pg_temp.r_loose")
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_free_sales, pg_temp.r_loose, pg_temp.r_loose_pairs")
         try tx.query("""
             CREATE TEMP TABLE r_free_sales ON COMMIT DROP AS
             SELECT t.* FROM r_txns t CROSS JOIN r_scope s
@@ -101,21 +105,77 @@ enum OrderCheck {
         // Candidates come from an index range on the amount, so each free sale looks at the few
         // orders of its store near its amount, never at all of them.
         try tx.query("""
+            CREATE TEMP TABLE r_loose_pairs ON COMMIT DROP AS
+            SELECT o.order_id, f.txn_id, o.store_id, f.currency, f.gross, o.paid_amount, NULL::boolean AS buyer
+            FROM r_free_sales f CROSS JOIN r_scope s
+            CROSS JOIN LATERAL (SELECT greatest(s.amount_tolerance, ceil(abs(f.gross) * s.amount_tolerance_pct / 100 * 1.01))::bigint AS band) b
+            JOIN r_open_orders o ON o.store_id = f.store_id AND o.currency = f.currency
+                 AND o.paid_amount BETWEEN f.gross - b.band AND f.gross + b.band
+            WHERE abs(f.gross - o.paid_amount) <= greatest(s.amount_tolerance, abs(o.paid_amount) * s.amount_tolerance_pct / 100)
+              AND f.occurred_at >= o.paid_at - interval '1 hour'
+              AND f.occurred_at <= coalesce(o.completed_at, o.paid_at) + make_interval(days => s.settlement_lag_days)
+            """)
+        if try tx.query("SELECT loose_match_buyer FROM r_scope")[0].decode(Bool.self, at: 0) {
+            try matchBuyers(on: tx)
+        }
+        // Pairs whose buyers disagree are no candidates; the rest match when each is the other's
+        // only candidate, or when they agree on the buyer and no other candidate of either does.
+        try tx.query("""
             CREATE TEMP TABLE r_loose ON COMMIT DROP AS
-            WITH pairs AS (
-                SELECT o.order_id, f.txn_id, o.store_id, f.currency, f.gross, o.paid_amount
-                FROM r_free_sales f CROSS JOIN r_scope s
-                CROSS JOIN LATERAL (SELECT greatest(s.amount_tolerance, ceil(abs(f.gross) * s.amount_tolerance_pct / 100 * 1.01))::bigint AS band) b
-                JOIN r_open_orders o ON o.store_id = f.store_id AND o.currency = f.currency
-                     AND o.paid_amount BETWEEN f.gross - b.band AND f.gross + b.band
-                WHERE abs(f.gross - o.paid_amount) <= greatest(s.amount_tolerance, abs(o.paid_amount) * s.amount_tolerance_pct / 100)
-                  AND f.occurred_at >= o.paid_at - interval '1 hour'
-                  AND f.occurred_at <= coalesce(o.completed_at, o.paid_at) + make_interval(days => s.settlement_lag_days)
-            ), counted AS (
-                SELECT p.*, count(*) OVER (PARTITION BY p.order_id) AS per_order, count(*) OVER (PARTITION BY p.txn_id) AS per_sale
-                FROM pairs p
+            WITH counted AS (
+                SELECT p.*, count(*) OVER (PARTITION BY p.order_id) AS per_order, count(*) OVER (PARTITION BY p.txn_id) AS per_sale,
+                       count(*) FILTER (WHERE p.buyer) OVER (PARTITION BY p.order_id) AS agreeing_per_order,
+                       count(*) FILTER (WHERE p.buyer) OVER (PARTITION BY p.txn_id) AS agreeing_per_sale
+                FROM r_loose_pairs p WHERE p.buyer IS NOT FALSE
             )
-            SELECT order_id, txn_id, store_id, currency, gross, paid_amount FROM counted WHERE per_order = 1 AND per_sale = 1
+            SELECT order_id, txn_id, store_id, currency, gross, paid_amount,
+                   CASE WHEN buyer THEN 'amount+date+buyer' ELSE 'amount+date' END AS rule,
+                   (CASE WHEN buyer THEN 0.9 ELSE 0.8 END)::numeric(3, 2) AS confidence
+            FROM counted
+            WHERE (per_order = 1 AND per_sale = 1) OR (buyer AND agreeing_per_order = 1 AND agreeing_per_sale = 1)
+            """)
+    }
+
+    /// Whether each candidate pair agrees on the buyer (`recon_buyer_agrees`: the sale's payer
+    /// against the order's buyer id or account; NULL when a side has none). Each pair looks its
+    /// records up by primary key (subqueries, never a join the planner could turn into a scan of
+    /// all transactions or contacts): a few lookups per free sale.
+    static func matchBuyers(on tx: isolated PostgresConnection) throws {
+        try tx.query("""
+            UPDATE r_loose_pairs p SET buyer = recon_buyer_agrees(
+                (SELECT t.counterparty FROM platform_transactions t WHERE t.tenant_id = (SELECT tenant_id FROM r_scope) AND t.txn_id = p.txn_id),
+                (SELECT c.buyer_id FROM order_contacts c WHERE c.tenant_id = (SELECT tenant_id FROM r_scope) AND c.order_id = p.order_id),
+                (SELECT c.buyer_account FROM order_contacts c WHERE c.tenant_id = (SELECT tenant_id FROM r_scope) AND c.order_id = p.order_id))
+            """)
+    }
+
+    /// The "no counterpart" exceptions of sales and orders that fit each other by amount and date
+    /// but not by buyer name those counterparts in their detail (`buyer_mismatch`), so that
+    /// whoever works on them sees why they were not matched. Order numbers and transaction
+    /// numbers only: the buyers themselves are contact data. The notes are keyed by exception
+    /// type and record, the keys of `r_exc`, so that the update hashes the few notes and scans
+    /// the exceptions once.
+    static func noteBuyerMismatches(on tx: isolated PostgresConnection) throws {
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_buyer_mismatch")
+        let found = try tx.query("""
+            CREATE TEMP TABLE r_buyer_mismatch ON COMMIT DROP AS
+            SELECT 'transaction_without_order'::text AS type, 'transaction'::text AS record_type, p.txn_id AS record_id,
+                   jsonb_agg((SELECT o.order_no FROM orders o WHERE o.tenant_id = (SELECT tenant_id FROM r_scope) AND o.order_id = p.order_id)
+                             ORDER BY p.order_id) AS refs
+            FROM r_loose_pairs p WHERE p.buyer = false GROUP BY p.txn_id
+            UNION ALL
+            SELECT k.type, 'order', p.order_id,
+                   jsonb_agg((SELECT t.transaction_no FROM platform_transactions t
+                              WHERE t.tenant_id = (SELECT tenant_id FROM r_scope) AND t.txn_id = p.txn_id) ORDER BY p.txn_id)
+            FROM r_loose_pairs p CROSS JOIN (VALUES ('missing_on_platform'), ('overdue_receivable')) k (type)
+            WHERE p.buyer = false GROUP BY k.type, p.order_id
+            """).affectedRows
+        guard found > 0 else { return }
+        try tx.query("ANALYZE pg_temp.r_buyer_mismatch")
+        try tx.query("""
+            UPDATE r_exc e SET detail = e.detail || jsonb_build_object('buyer_mismatch', m.refs)
+            FROM r_buyer_mismatch m
+            WHERE e.type = m.type AND e.record_type = m.record_type AND e.record_id = m.record_id
             """)
     }
 
@@ -139,7 +199,7 @@ enum OrderCheck {
             """).affectedRows
         let loose = try tx.query(columns + """
             SELECT s.tenant_id, s.run_id, 'order', l.order_id, 'transaction', l.txn_id, l.currency, l.paid_amount, l.gross,
-                   s.period, 'orders', l.store_id, 'one_to_one', 'amount+date', 0.8, s.actor
+                   s.period, 'orders', l.store_id, 'one_to_one', l.rule, l.confidence, s.actor
             FROM r_loose l CROSS JOIN r_scope s
             """).affectedRows
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_order_match")
@@ -165,7 +225,9 @@ enum OrderCheck {
             JOIN r_txns t ON t.ref = o.ref AND t.type IN ('sale', 'refund') AND NOT t.manual CROSS JOIN r_scope s
             """)
         try MatchCount.add(flow: "orders", rule: "exact:order_no", count: compact + spread, on: tx)
-        try MatchCount.add(flow: "orders", rule: "amount+date", count: loose, on: tx)
+        if loose > 0 {
+            try tx.query("INSERT INTO r_match_count (flow, rule, matches) SELECT 'orders', rule, count(*) FROM r_loose GROUP BY rule")
+        }
     }
 
     static func findExceptions(on tx: isolated PostgresConnection) throws {

@@ -111,6 +111,7 @@ enum ReturnsCheck {
               AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.tenant_id = s.tenant_id AND r.store_id = f.store_id
                               AND recon_norm_ref(r.order_no) = f.ref AND r.received)
             """)
+        try refundsBeyondGoodsBack(insert: insert, on: tx)
         // A return announced long ago that never arrived, for an order not refunded (refunded
         // ones are refund_without_return above).
         try tx.query(insert + """
@@ -139,6 +140,58 @@ enum ReturnsCheck {
                                        * k.extra_per_kg AS expected) p
             WHERE c.amount_due > p.expected + s.courier_tolerance
               AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'courier_line' AND m.record_id = c.line_id)
+            """)
+    }
+
+    /// With the tenant's `refund_goods_check`: orders refunded after shipping with goods received
+    /// back, whose refund exceeds those goods plus the order's shipping by more than the amount
+    /// tolerance (also `refund_without_return`, `check: goods`). Received returns are summed per
+    /// SKU and valued at the order's lines with that SKU (or product id; a single line without
+    /// either stands for any SKU): line amount × min(returned, ordered) / ordered. A SKU not on
+    /// the order is worth nothing; an order with a return or a matching line lacking SKU,
+    /// quantity or amount is not judged.
+    static func refundsBeyondGoodsBack(insert: String, on tx: isolated PostgresConnection) throws {
+        try tx.query(insert + """
+            WITH refunded AS (
+                SELECT f.* FROM r_refunded f
+                WHERE (SELECT refund_goods_check FROM r_scope) AND f.shipped
+                  AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'order' AND m.record_id = f.order_id)
+            ), back AS (
+                SELECT f.order_id, recon_norm_sku(r.sku) AS sku, sum(r.quantity) AS returned, count(*) AS returns,
+                       bool_or(recon_norm_sku(r.sku) IS NULL OR r.quantity IS NULL OR r.quantity <= 0) AS unknown
+                FROM refunded f
+                JOIN returns r ON r.tenant_id = (SELECT tenant_id FROM r_scope) AND r.store_id = f.store_id
+                     AND recon_norm_ref(r.order_no) = f.ref AND r.received
+                GROUP BY f.order_id, recon_norm_sku(r.sku)
+            ), lines AS (
+                SELECT l.order_id, recon_norm_sku(l.sku) AS sku, recon_norm_sku(l.product_id) AS product, l.quantity,
+                       coalesce(a.line_amount, a.unit_price * l.quantity) AS amount, count(*) OVER (PARTITION BY l.order_id) AS lines
+                FROM (SELECT DISTINCT order_id FROM back) b
+                JOIN order_lines l ON l.tenant_id = (SELECT tenant_id FROM r_scope) AND l.order_id = b.order_id
+                LEFT JOIN order_line_amounts a ON a.tenant_id = l.tenant_id AND a.order_id = l.order_id AND a.line_no = l.line_no
+            ), valued AS (
+                SELECT b.order_id, b.sku, b.returned, b.returns, b.unknown, sum(l.quantity) AS ordered, sum(l.amount) AS amount,
+                       bool_or(l.order_id IS NOT NULL AND (l.quantity IS NULL OR l.quantity <= 0 OR l.amount IS NULL)) AS line_unknown
+                FROM back b LEFT JOIN lines l ON l.order_id = b.order_id
+                     AND (l.sku = b.sku OR l.product = b.sku OR (l.lines = 1 AND l.sku IS NULL AND l.product IS NULL))
+                GROUP BY b.order_id, b.sku, b.returned, b.returns, b.unknown
+            ), judged AS MATERIALIZED (
+                SELECT v.order_id, sum(v.returns) AS returns, bool_or(v.unknown OR v.line_unknown) AS unknown,
+                       coalesce(sum(round(v.amount * least(v.returned, v.ordered)::numeric / v.ordered)), 0)::bigint AS goods_back,
+                       coalesce((SELECT x.shipping_amount FROM order_financials x
+                                 WHERE x.tenant_id = (SELECT tenant_id FROM r_scope) AND x.order_id = v.order_id), 0) AS shipping,
+                       jsonb_agg(jsonb_build_object('sku', v.sku, 'returned', v.returned, 'ordered', coalesce(v.ordered, 0))
+                                 ORDER BY v.sku) AS goods
+                FROM valued v GROUP BY v.order_id
+            )
+            SELECT 'returns', 'refund_without_return', 'high', 'order', f.order_id, f.store_id, f.channel, f.order_no, f.currency,
+                   j.goods_back + j.shipping, f.refunded, f.refunded - (j.goods_back + j.shipping),
+                   jsonb_build_object('check', 'goods', 'returns', j.returns, 'goods_back', j.goods_back, 'shipping', j.shipping,
+                                      'goods', j.goods)
+            FROM refunded f JOIN judged j USING (order_id)
+            WHERE NOT j.unknown
+              AND f.refunded - (j.goods_back + j.shipping) > greatest((SELECT amount_tolerance FROM r_scope),
+                                                                      abs(j.goods_back + j.shipping) * (SELECT amount_tolerance_pct FROM r_scope) / 100)
             """)
     }
 }

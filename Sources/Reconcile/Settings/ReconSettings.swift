@@ -2,8 +2,8 @@ import Foundation
 import PostgresClient
 import Tenancy
 
-/// A tenant's tolerances and windows for reconciliation (table `recon_settings`; a tenant
-/// without a row has the column defaults of 0005_reconcile.sql).
+/// A tenant's tolerances, windows and matching keys for reconciliation (table `recon_settings`;
+/// a tenant without a row has the column defaults of 0005_reconcile.sql and 0007_match_keys.sql).
 public struct ReconSettings: Sendable, Hashable, Codable {
     public var amountTolerance: Int64
     public var amountTolerancePercent: String
@@ -15,12 +15,17 @@ public struct ReconSettings: Sendable, Hashable, Codable {
     public var duplicateWindowMinutes: Int
     /// provider → [lowest, highest] fee rate as a fraction, as JSON text.
     public var feeRates: [String: [Double]]
+    /// Sales matched without a reference must agree with the order on the buyer when both carry one.
+    public var looseMatchBuyer: Bool
+    /// Refunds of orders with received returns must be covered by the goods that came back.
+    public var refundGoodsCheck: Bool
 
     enum CodingKeys: String, CodingKey {
         case amountTolerance = "amount_tolerance", amountTolerancePercent = "amount_tolerance_pct"
         case settlementLagDays = "settlement_lag_days", bankDateWindowDays = "bank_date_window_days"
         case receivableTermsDays = "receivable_terms_days", returnReceiveDays = "return_receive_days"
         case courierTolerance = "courier_tolerance", duplicateWindowMinutes = "duplicate_window_minutes", feeRates = "fee_rates"
+        case looseMatchBuyer = "loose_match_buyer", refundGoodsCheck = "refund_goods_check"
     }
 
     /// One change to the settings, as `recon settings` options give them.
@@ -34,6 +39,8 @@ public struct ReconSettings: Sendable, Hashable, Codable {
         case courierTolerance(Int64)
         case duplicateWindowMinutes(Int)
         case feeRate(provider: String, low: String, high: String)
+        case looseMatchBuyer(Bool)
+        case refundGoodsCheck(Bool)
     }
 
     public static func load(context: AccessContext, on tx: isolated PostgresConnection) throws -> ReconSettings {
@@ -45,7 +52,9 @@ public struct ReconSettings: Sendable, Hashable, Codable {
         }
         let row = try tx.query("""
             SELECT amount_tolerance, amount_tolerance_pct::text, settlement_lag_days, bank_date_window_days, receivable_terms_days,
-                   return_receive_days, courier_tolerance, duplicate_window_minutes, fee_rates::text FROM r_settings_view
+                   return_receive_days, courier_tolerance, duplicate_window_minutes, fee_rates::text, loose_match_buyer,
+                   refund_goods_check
+            FROM r_settings_view
             """)[0]
         let rates = try JSONDecoder().decode([String: [Double]].self, from: Data(try row.decode(String.self, at: 8).utf8))
         try tx.query("DROP TABLE pg_temp.r_settings_view")
@@ -53,7 +62,8 @@ public struct ReconSettings: Sendable, Hashable, Codable {
                              settlementLagDays: try row.decode(Int.self, at: 2), bankDateWindowDays: try row.decode(Int.self, at: 3),
                              receivableTermsDays: try row.decode(Int.self, at: 4), returnReceiveDays: try row.decode(Int.self, at: 5),
                              courierTolerance: try row.decode(Int64.self, at: 6), duplicateWindowMinutes: try row.decode(Int.self, at: 7),
-                             feeRates: rates)
+                             feeRates: rates, looseMatchBuyer: try row.decode(Bool.self, at: 9),
+                             refundGoodsCheck: try row.decode(Bool.self, at: 10))
     }
 
     /// Applies the changes (settings.manage) and returns the settings after them.
@@ -71,6 +81,8 @@ public struct ReconSettings: Sendable, Hashable, Codable {
             case .returnReceiveDays(let v): try set("return_receive_days", v, tenant, tx)
             case .courierTolerance(let v): try set("courier_tolerance", v, tenant, tx)
             case .duplicateWindowMinutes(let v): try set("duplicate_window_minutes", v, tenant, tx)
+            case .looseMatchBuyer(let v): try set("loose_match_buyer", v, tenant, tx)
+            case .refundGoodsCheck(let v): try set("refund_goods_check", v, tenant, tx)
             case .feeRate(let provider, let low, let high):
                 let updated = try tx.query("""
                     UPDATE recon_settings SET fee_rates = jsonb_set(fee_rates, ARRAY[$2::text], jsonb_build_array($3::numeric, $4::numeric))
@@ -96,6 +108,8 @@ public struct ReconSettings: Sendable, Hashable, Codable {
             "return_receive_days": "UPDATE recon_settings SET return_receive_days = $2::int WHERE tenant_id = $1",
             "courier_tolerance": "UPDATE recon_settings SET courier_tolerance = $2::bigint WHERE tenant_id = $1",
             "duplicate_window_minutes": "UPDATE recon_settings SET duplicate_window_minutes = $2::int WHERE tenant_id = $1",
+            "loose_match_buyer": "UPDATE recon_settings SET loose_match_buyer = $2::boolean WHERE tenant_id = $1",
+            "refund_goods_check": "UPDATE recon_settings SET refund_goods_check = $2::boolean WHERE tenant_id = $1",
         ]
         guard let sql = statements[column] else { return }
         do {

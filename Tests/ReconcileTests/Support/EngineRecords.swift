@@ -9,7 +9,8 @@ struct EngineRecords {
 
     func order(_ store: String, _ number: String, status: String, created: String, paid: String? = nil, shipped: String? = nil,
                completed: String? = nil, waybill: String? = nil, paidAmount: Int64?, orderAmount: Int64? = nil, buyer: String? = nil,
-               sku: String = "SKU-1", quantity: Int = 1, currency: String = "CNY") async throws {
+               buyerAccount: String? = nil, sku: String? = "SKU-1", quantity: Int = 1, lineAmount: Int64? = nil,
+               shipping: Int64? = nil, currency: String = "CNY") async throws {
         let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
         try await env.owner("""
             WITH o AS (
@@ -18,24 +19,44 @@ struct EngineRecords {
                 VALUES ($1, $2, 'taobao', $3, $4, $5::timestamptz, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9::text, $13, 0)
                 RETURNING order_id
             ), f AS (
-                INSERT INTO order_financials (tenant_id, order_id, store_id, currency, order_amount, paid_amount)
-                SELECT $1, order_id, $2, $13, coalesce($11::bigint, $10::bigint), $10::bigint FROM o
+                INSERT INTO order_financials (tenant_id, order_id, store_id, currency, order_amount, paid_amount, shipping_amount)
+                SELECT $1, order_id, $2, $13, coalesce($11::bigint, $10::bigint), $10::bigint, $18::bigint FROM o
             ), c AS (
-                INSERT INTO order_contacts (tenant_id, order_id, store_id, buyer_id) SELECT $1, order_id, $2, $12::text FROM o WHERE $12::text IS NOT NULL
+                INSERT INTO order_contacts (tenant_id, order_id, store_id, buyer_id, buyer_account)
+                SELECT $1, order_id, $2, $12::text, $16::text FROM o WHERE $12::text IS NOT NULL OR $16::text IS NOT NULL
+            ), l AS (
+                INSERT INTO order_lines (tenant_id, order_id, line_no, store_id, sku, quantity) SELECT $1, order_id, 1, $2, $14::text, $15 FROM o
+                RETURNING order_id
             )
-            INSERT INTO order_lines (tenant_id, order_id, line_no, store_id, sku, quantity) SELECT $1, order_id, 1, $2, $14, $15 FROM o
+            INSERT INTO order_line_amounts (tenant_id, order_id, line_no, store_id, currency, line_amount)
+            SELECT $1, order_id, 1, $2, $13, $17::bigint FROM l WHERE $17::bigint IS NOT NULL
             """, [tenant.id, storeID, number, status, created, paid, shipped, completed, waybill, paidAmount, orderAmount, buyer,
-                  currency, sku, quantity])
+                  currency, sku, quantity, buyerAccount, lineAmount, shipping])
+    }
+
+    /// Another line of an order: its SKU, quantity and amounts.
+    func orderLine(_ store: String, _ number: String, line: Int, sku: String?, quantity: Int?, unitPrice: Int64? = nil,
+                   lineAmount: Int64? = nil) async throws {
+        let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
+        try await env.owner("""
+            WITH l AS (
+                INSERT INTO order_lines (tenant_id, order_id, line_no, store_id, sku, quantity)
+                SELECT $1, order_id, $4, $2, $5::text, $6::int FROM orders WHERE tenant_id = $1 AND store_id = $2 AND order_no = $3
+                RETURNING order_id
+            )
+            INSERT INTO order_line_amounts (tenant_id, order_id, line_no, store_id, currency, unit_price, line_amount)
+            SELECT $1, order_id, $4, $2, 'CNY', $7::bigint, $8::bigint FROM l WHERE $7::bigint IS NOT NULL OR $8::bigint IS NOT NULL
+            """, [tenant.id, storeID, number, line, sku, quantity, unitPrice, lineAmount])
     }
 
     func transaction(_ store: String, _ number: String, ref: String?, type: String, gross: Int64, fee: Int64? = nil,
-                     at: String, provider: String = "alipay", currency: String = "CNY") async throws {
+                     at: String, provider: String = "alipay", currency: String = "CNY", counterparty: String? = nil) async throws {
         let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
         try await env.owner("""
             INSERT INTO platform_transactions (tenant_id, store_id, provider, source_key, transaction_no, order_ref, type, currency,
-                                               gross, fee, net, occurred_at, import_id)
-            VALUES ($1, $2, $3, $4, $4, $5::text, $6, $9, $7, $8::bigint, $7 - coalesce($8::bigint, 0), $10::timestamptz, 0)
-            """, [tenant.id, storeID, provider, number, ref, type, gross, fee, currency, at])
+                                               gross, fee, net, occurred_at, counterparty, import_id)
+            VALUES ($1, $2, $3, $4, $4, $5::text, $6, $9, $7, $8::bigint, $7 - coalesce($8::bigint, 0), $10::timestamptz, $11::text, 0)
+            """, [tenant.id, storeID, provider, number, ref, type, gross, fee, currency, at, counterparty])
     }
 
     func payout(_ store: String, _ reference: String, amount: Int64, date: String, provider: String = "alipay") async throws {
@@ -59,13 +80,13 @@ struct EngineRecords {
     }
 
     func returnRecord(_ store: String, _ number: String, order: String, waybill: String?, refund: Int64, received: Bool,
-                      created: String) async throws {
+                      created: String, sku: String? = nil, quantity: Int? = nil) async throws {
         let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
         try await env.owner("""
             INSERT INTO returns (tenant_id, store_id, source_key, channel, return_no, order_no, waybill_no, currency, refund_amount,
-                                 received, created_at, import_id)
-            VALUES ($1, $2, $3, 'taobao', $3, $4, $5::text, 'CNY', $6, $7, $8::timestamptz, 0)
-            """, [tenant.id, storeID, number, order, waybill, refund, received, created])
+                                 received, created_at, sku, quantity, import_id)
+            VALUES ($1, $2, $3, 'taobao', $3, $4, $5::text, 'CNY', $6, $7, $8::timestamptz, $9::text, $10::int, 0)
+            """, [tenant.id, storeID, number, order, waybill, refund, received, created, sku, quantity])
     }
 
     func courierLine(_ store: String, waybill: String, zone: String, grams: Int, amountDue: Int64, date: String,

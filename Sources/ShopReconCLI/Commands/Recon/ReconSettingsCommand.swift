@@ -2,11 +2,11 @@ import ArgumentParser
 import Ingest
 import Reconcile
 
-/// `shoprecon recon settings`: show or change the tenant's tolerances and windows.
+/// `shoprecon recon settings`: show or change the tenant's tolerances, windows and matching keys.
 struct ReconSettingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "settings",
-        abstract: "Show or change the reconciliation tolerances and windows (settings.manage to change).",
+        abstract: "Show or change the reconciliation tolerances, windows and matching keys (settings.manage to change).",
         discussion: """
             Without options, prints the settings. Amounts in major units (0.50 = 50 fen).
               --amount-tolerance        difference between paid amount and sale still accepted (default 0)
@@ -18,6 +18,19 @@ struct ReconSettingsCommand: AsyncParsableCommand {
               --courier-tolerance       overcharge still accepted per courier line (0)
               --duplicate-window-minutes  how close two identical orders of a buyer must be to be duplicates (10)
               --fee-rate PROVIDER=LOW:HIGH  expected fee range as fractions of the sale, e.g. alipay=0:0.06
+              --loose-match-buyer on|off  a sale matched without reference, by amount
+                and date, must agree with the order on the buyer (off)
+              --refund-goods-check on|off  a refund after shipping must be covered by
+                the goods received back (SKU, quantity) plus shipping (off)
+            Buyer rule: the sale's payer (Alipay 对方账号, WeChat 用户标识) against the
+            order's buyer id or account, masked accounts (138****1234) by their
+            visible characters; a side without a buyer still matches; among several
+            candidates the only one whose buyer agrees wins (rule amount+date+buyer,
+            confidence 0.9). Only for order exports that carry the payer's
+            identifier (Tmall: 买家支付宝账号).
+            Goods check: uncovered refunds are refund_without_return; the returns
+            file and the order lines must use the same SKU codes.
+            See README.md, "Matching keys".
             """
     )
 
@@ -30,6 +43,10 @@ struct ReconSettingsCommand: AsyncParsableCommand {
     @Option(name: .customLong("courier-tolerance"), help: ArgumentHelp("Major units.", valueName: "amount")) var courierTolerance: String?
     @Option(name: .customLong("duplicate-window-minutes")) var duplicateWindowMinutes: Int?
     @Option(name: .customLong("fee-rate"), help: ArgumentHelp("Repeatable.", valueName: "provider=low:high")) var feeRates: [String] = []
+    @Option(name: .customLong("loose-match-buyer"), help: ArgumentHelp("Sales matched by amount and date must agree on the buyer.",
+                                                                       valueName: "on|off")) var looseMatchBuyer: OnOff?
+    @Option(name: .customLong("refund-goods-check"), help: ArgumentHelp("Refunds must be covered by the goods received back.",
+                                                                        valueName: "on|off")) var refundGoodsCheck: OnOff?
     @OptionGroup var access: TenantAccessOptions
     @OptionGroup var output: OutputOptions
 
@@ -53,6 +70,8 @@ struct ReconSettingsCommand: AsyncParsableCommand {
                 for (provider, range) in settings.feeRates.sorted(by: { $0.key < $1.key }) {
                     table.append(["fee rate \(provider)", range.map { String($0) }.joined(separator: " .. ")])
                 }
+                table.append(["loose match buyer", settings.looseMatchBuyer ? "on" : "off"])
+                table.append(["refund goods check", settings.refundGoodsCheck ? "on" : "off"])
                 return table.render()
             }
         }
@@ -71,6 +90,8 @@ struct ReconSettingsCommand: AsyncParsableCommand {
         if let returnReceiveDays { changes.append(.returnReceiveDays(returnReceiveDays)) }
         if let courierTolerance { changes.append(.courierTolerance(try minor(courierTolerance, "--courier-tolerance"))) }
         if let duplicateWindowMinutes { changes.append(.duplicateWindowMinutes(duplicateWindowMinutes)) }
+        if let looseMatchBuyer { changes.append(.looseMatchBuyer(looseMatchBuyer == .on)) }
+        if let refundGoodsCheck { changes.append(.refundGoodsCheck(refundGoodsCheck == .on)) }
         for item in feeRates {
             let parts = item.split(separator: "=", maxSplits: 1)
             let range = parts.count == 2 ? parts[1].split(separator: ":") : []
@@ -88,4 +109,9 @@ struct ReconSettingsCommand: AsyncParsableCommand {
         }
         return minor.units
     }
+}
+
+/// A setting that is on or off, as `recon settings` options take it.
+enum OnOff: String, ExpressibleByArgument, CaseIterable {
+    case on, off
 }
