@@ -54,29 +54,32 @@ public enum Importer {
                     VALUES ($1, $2, $3, repeat('0', 64), $4, $5, $6) RETURNING import_id
                     """, [tenant, store?.id, name, request.format?.rawValue ?? "auto",
                           context.actor, context.userID])[0].decode(Int64.self, at: 0)
+                var staging = StagingEncoder()
                 var writer = StagingWriter()
                 var rejects = RejectWriter(tenant: tenant, importID: importID)
                 var rows = 0
                 let report = try parse(parseOptions, { record in
-                    try writer.add(record, on: tx)
+                    try staging.add(record) { try writer.write($0, on: tx) }
                     rows += 1
                     if rows % 20_000 == 0 { progress?(rows) }
                 }, { rejected in
                     try rejects.add(rejected, on: tx)
                 })
-                try writer.flushAll(on: tx)
+                try staging.finish { try writer.write($0, on: tx) }
                 try rejects.flush(on: tx)
                 progress?(rows)
+                let kinds = RecordKind.allCases.filter(staging.kinds.contains)
 
-                if store == nil, let kind = writer.kinds.first(where: { $0 != .bankLines && $0 != .skuCosts }) {
+                if store == nil, let kind = kinds.first(where: { $0 != .bankLines && $0 != .skuCosts }) {
                     throw ImportError.needsStore("\(kind.rawValue.replacingOccurrences(of: "_", with: " ")) of a \(report.format.displayName)")
                 }
                 var records: [String: MergeCounts] = [:]
-                for kind in writer.kinds {
-                    records[kind.rawValue] = try RecordMerger.merge(kind, tenant: tenant, store: store?.id, importID: importID, on: tx)
+                for kind in kinds {
+                    records[kind.rawValue] = try RecordMerger.merge(kind, tenant: tenant, store: store?.id, importID: importID,
+                                                                    orders: staging.orders, on: tx)
                 }
                 // Dropped now rather than at commit, so that the caller's transaction can run another import.
-                try RecordMerger.dropWorkTables(kinds: writer.kinds, on: tx)
+                try RecordMerger.dropWorkTables(kinds: kinds, on: tx)
                 let sha = report.sha256 ?? String(repeating: "0", count: 64)
                 let previous = try tx.query("""
                     SELECT import_id FROM imports WHERE tenant_id = $1 AND sha256 = $2 AND import_id <> $3 ORDER BY import_id
