@@ -40,8 +40,9 @@ struct IngestBench: AsyncParsableCommand {
             tables would charge the import for three tables that the baseline never loads. The
             import also reports ratio_vs_psql_copy, against the two-table copy.
             Below the goal, or with --profile, a breakdown goes to stderr: parsing alone (a
-            second pass over the file without the database), parsing with staging COPY (until
-            the importer's last progress report) and the merge (the rest).
+            second pass over the file without the database), parsing and staging COPY, which
+            run side by side (until the importer's last progress report), and the merge (the
+            rest).
             """
     )
 
@@ -246,8 +247,8 @@ struct IngestBench: AsyncParsableCommand {
         let parseSeconds = try parseOnly(export)
         let seconds = result.seconds
         BenchLog.progress(String(format: """
-            import breakdown: total %.2fs = parse + staging COPY %.2fs (parsing alone: %.2fs, so staging encode + COPY \
-            about %.2fs) + merge + commit %.2fs
+            import breakdown: total %.2fs = parse and staging COPY side by side %.2fs (parsing alone: %.2fs, so \
+            staging beyond parsing about %.2fs) + merge + commit %.2fs
             """, seconds, stagedSeconds, parseSeconds, max(0, stagedSeconds - parseSeconds), seconds - stagedSeconds))
     }
 

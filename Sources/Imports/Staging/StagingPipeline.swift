@@ -19,8 +19,8 @@ enum StagingPipeline {
     typealias Parse = @Sendable (ParseOptions, RecordHandler, RejectHandler) throws -> ParseReport
 
     /// Parses with `parse` and stages everything it produces on `tx`; rejected rows go to
-    /// `rejects`. A failure on either side stops both and is rethrown; the parsing thread has
-    /// ended by the time this returns or throws.
+    /// `rejects`. A failure on either side stops both and is rethrown; either way the parsing
+    /// thread has finished with the file (and with `parse`) by the time this returns.
     static func run(options: ParseOptions, parse: @escaping Parse, progress: Importer.Progress?,
                     rejects: inout RejectWriter, on tx: isolated PostgresConnection) throws -> Parsed {
         let pipe = StagingPipe()
