@@ -3,10 +3,10 @@ import Ingest
 import PostgresClient
 import Tenancy
 
-/// Loads a file: parse (streaming) → binary COPY into staging tables → one merge per table, all
-/// in the caller's transaction together with the `imports` record. A bad row fails the whole
-/// import and nothing is left behind, unless the request skips bad rows, which are then kept in
-/// `import_rejects` with their reasons.
+/// Loads a file: parse (streaming, on a thread of its own) → binary COPY into staging tables (on
+/// the connection, meanwhile) → one merge per table, all in the caller's transaction together
+/// with the `imports` record. A bad row fails the whole import and nothing is left behind,
+/// unless the request skips bad rows, which are then kept in `import_rejects` with their reasons.
 public enum Importer {
     /// Called every few thousand rows with the rows read so far.
     public typealias Progress = @Sendable (Int) -> Void
@@ -54,29 +54,21 @@ public enum Importer {
                     VALUES ($1, $2, $3, repeat('0', 64), $4, $5, $6) RETURNING import_id
                     """, [tenant, store?.id, name, request.format?.rawValue ?? "auto",
                           context.actor, context.userID])[0].decode(Int64.self, at: 0)
-                var writer = StagingWriter()
                 var rejects = RejectWriter(tenant: tenant, importID: importID)
-                var rows = 0
-                let report = try parse(parseOptions, { record in
-                    try writer.add(record, on: tx)
-                    rows += 1
-                    if rows % 20_000 == 0 { progress?(rows) }
-                }, { rejected in
-                    try rejects.add(rejected, on: tx)
-                })
-                try writer.flushAll(on: tx)
-                try rejects.flush(on: tx)
-                progress?(rows)
+                let parsed = try StagingPipeline.run(options: parseOptions, parse: parse, progress: progress,
+                                                     rejects: &rejects, on: tx)
+                let report = parsed.report
 
-                if store == nil, let kind = writer.kinds.first(where: { $0 != .bankLines && $0 != .skuCosts }) {
+                if store == nil, let kind = parsed.kinds.first(where: { $0 != .bankLines && $0 != .skuCosts }) {
                     throw ImportError.needsStore("\(kind.rawValue.replacingOccurrences(of: "_", with: " ")) of a \(report.format.displayName)")
                 }
                 var records: [String: MergeCounts] = [:]
-                for kind in writer.kinds {
-                    records[kind.rawValue] = try RecordMerger.merge(kind, tenant: tenant, store: store?.id, importID: importID, on: tx)
+                for kind in parsed.kinds {
+                    records[kind.rawValue] = try RecordMerger.merge(kind, tenant: tenant, store: store?.id, importID: importID,
+                                                                    orders: parsed.orders, on: tx)
                 }
                 // Dropped now rather than at commit, so that the caller's transaction can run another import.
-                try RecordMerger.dropWorkTables(kinds: writer.kinds, on: tx)
+                try RecordMerger.dropWorkTables(kinds: parsed.kinds, on: tx)
                 let sha = report.sha256 ?? String(repeating: "0", count: 64)
                 let previous = try tx.query("""
                     SELECT import_id FROM imports WHERE tenant_id = $1 AND sha256 = $2 AND import_id <> $3 ORDER BY import_id

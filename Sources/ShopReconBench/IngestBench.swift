@@ -20,40 +20,46 @@ struct IngestBench: AsyncParsableCommand {
                 order numbers, CRLF, about 400 bytes per order;
               - as the rows our import makes of it, as CSV for psql.
             Cases, in this order:
-              psql_copy      the baseline: one psql session, as the schema owner, running
-                             \\copy orders ... and \\copy order_financials ... (FORMAT csv) into
-                             the real tables of its tenant (their FORCE ROW LEVEL SECURITY off
-                             for it, as COPY FROM refuses tables under row-level security);
-                             both copies timed together, from starting psql until it exits.
-              psql_copy_all  for comparison: the same for all five tables the import fills
-                             (also order_contacts, order_lines, order_line_amounts).
+              psql_copy_all  the baseline: one psql session, as the schema owner, running
+                             \\copy ... (FORMAT csv) into all five tables the import fills
+                             (orders, order_financials, order_contacts, order_lines,
+                             order_line_amounts) of its tenant (their FORCE ROW LEVEL SECURITY
+                             off for it, as COPY FROM refuses tables under row-level security);
+                             all copies timed together, from starting psql until it exits.
+              psql_copy      the same for orders and order_financials only (the baseline of
+                             earlier runs), for a secondary ratio.
               import         Importer.run of the export through the application role with a
                              system context (as a channel_sync job): encoding conversion, CSV
                              parsing, binary COPY into staging tables and the merge into the
                              five tables, in one transaction; timed until it committed.
-            Afterwards the tenants must hold the same rows (counts and sums per status, and per
-            buyer and title for the other tables).
-            ratio = rows/s / psql_copy rows/s: HIGHER IS BETTER (goal for import: 0.5); the
-            import also reports ratio_vs_psql_copy_all.
+            Both copies load the same tables, with the same indexes and constraints, as the
+            import; afterwards the tenants must hold the same rows (counts and sums per status,
+            and per buyer and title for the other tables).
+            ratio = rows/s / psql_copy_all rows/s: HIGHER IS BETTER (goal for import: 0.5). The
+            baseline is a copy of exactly the rows the import writes: a copy of two of the five
+            tables would charge the import for three tables that the baseline never loads. The
+            import also reports ratio_vs_psql_copy, against the two-table copy.
             Below the goal, or with --profile, a breakdown goes to stderr: parsing alone (a
-            second pass over the file without the database), parsing with staging COPY (until
-            the importer's last progress report) and the merge (the rest).
+            second pass over the file without the database), parsing and staging COPY, which
+            run side by side (until the importer's last progress report), and the merge (the
+            rest).
             """
     )
 
+    /// The cases, in the order they run.
     enum Case: String, CaseIterable, ExpressibleByArgument {
-        case psqlCopy = "psql_copy"
         case psqlCopyAll = "psql_copy_all"
+        case psqlCopy = "psql_copy"
         case `import`
     }
 
-    static let baseline = Case.psqlCopy
+    static let baseline = Case.psqlCopyAll
     static let goal = 0.5
 
     @OptionGroup var options: BenchOptions
     @OptionGroup var scratch: ScratchDatabaseOptions
 
-    @Option(name: .customLong("case"), parsing: .upToNextOption, help: "Cases to run (default: both).")
+    @Option(name: .customLong("case"), parsing: .upToNextOption, help: "Cases to run (default: all three).")
     var cases: [Case] = Case.allCases
 
     @Option(help: "psql to run for the baseline (default: the first psql on PATH).")
@@ -109,8 +115,7 @@ struct IngestBench: AsyncParsableCommand {
         let copyAllTenant = try await createTenant(owner, slug: "bench-copy-all")
         let importTenant = try await createTenant(owner, slug: "bench-import")
 
-        var baselineResult: BenchResult?
-        var allTablesResult: BenchResult?
+        var results: [Case: BenchResult] = [:]
         for benchCase in selected {
             _ = try? await owner.query("CHECKPOINT")
             var result: BenchResult
@@ -120,29 +125,24 @@ struct IngestBench: AsyncParsableCommand {
                 let all = benchCase == .psqlCopyAll
                 result = try await runCopy(owner: owner, database: database, tenant: all ? copyAllTenant : copyTenant, data: data,
                                            directory: directory, psql: psqlPath, allTables: all)
-                if all {
-                    allTablesResult = result
-                    result.compare(to: baselineResult)
-                } else {
-                    baselineResult = result
-                    result.compare(to: result)
-                }
+                result.compare(to: all ? result : results[Self.baseline])
             case .import:
                 var (imported, stagedSeconds) = try await runImport(database: database, tenant: importTenant, export: export,
                                                                     exportBytes: exportBytes)
-                imported.compare(to: baselineResult)
+                imported.compare(to: results[Self.baseline])
                 if let ratio = imported.ratio {
                     imported.extra.append((key: "goal", value: .double(Self.goal)))
                     imported.extra.append((key: "meets_goal", value: .bool(ratio >= Self.goal)))
                 }
-                if let allTablesResult, allTablesResult.rowsPerSecond > 0 {
-                    imported.extra.append((key: "ratio_vs_psql_copy_all", value: .double(imported.rowsPerSecond / allTablesResult.rowsPerSecond)))
+                if let twoTables = results[.psqlCopy], twoTables.rowsPerSecond > 0 {
+                    imported.extra.append((key: "ratio_vs_psql_copy", value: .double(imported.rowsPerSecond / twoTables.rowsPerSecond)))
                 }
                 if profile || (imported.ratio ?? 0) < Self.goal {
                     try printBreakdown(imported, stagedSeconds: stagedSeconds, export: export)
                 }
                 result = imported
             }
+            results[benchCase] = result
             BenchLog.progress("\(benchCase.rawValue): \(formatSeconds(result.seconds)), \(formatRate(result.rowsPerSecond))"
                               + (result.ratio.map { String(format: ", %.3fx %@", $0, Self.baseline.rawValue) } ?? ""))
             result.emit()
@@ -162,8 +162,8 @@ struct IngestBench: AsyncParsableCommand {
 
     // MARK: - Cases
 
-    /// psql \\copy of the normalized rows: orders and order_financials (the baseline), or with
-    /// `allTables` every table the import fills (for comparison).
+    /// psql \\copy of the normalized rows: with `allTables` every table the import fills (the
+    /// baseline), otherwise orders and order_financials only.
     private func runCopy(owner: PostgresConnection, database: ScratchDatabase, tenant: BenchTenant, data: IngestBenchData,
                          directory: URL, psql: String, allTables: Bool) async throws -> BenchResult {
         let caseName = allTables ? Case.psqlCopyAll.rawValue : Case.psqlCopy.rawValue
@@ -247,8 +247,8 @@ struct IngestBench: AsyncParsableCommand {
         let parseSeconds = try parseOnly(export)
         let seconds = result.seconds
         BenchLog.progress(String(format: """
-            import breakdown: total %.2fs = parse + staging COPY %.2fs (parsing alone: %.2fs, so staging encode + COPY \
-            about %.2fs) + merge + commit %.2fs
+            import breakdown: total %.2fs = parse and staging COPY side by side %.2fs (parsing alone: %.2fs, so \
+            staging beyond parsing about %.2fs) + merge + commit %.2fs
             """, seconds, stagedSeconds, parseSeconds, max(0, stagedSeconds - parseSeconds), seconds - stagedSeconds))
     }
 

@@ -3,8 +3,8 @@ import Ingest
 
 /// The orders of `shoprecon-bench ingest`, generated deterministically from (seed, n), written
 /// twice: as a Taobao/Tmall order export (GBK, `="…"` guards, CRLF, the real 41-column header)
-/// for our import, and as the normalized rows of `orders` and `order_financials` our import
-/// produces from it, as CSV for `psql \copy`.
+/// for our import, and as the normalized rows our import produces from it in its five tables,
+/// as CSV for `psql \copy`.
 struct IngestBenchData: Sendable {
     let rows: Int
     let seed: UInt64

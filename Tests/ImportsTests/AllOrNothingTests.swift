@@ -2,6 +2,7 @@ import Foundation
 import Imports
 import Ingest
 import PostgresClient
+import Synchronization
 import Tenancy
 import Testing
 
@@ -67,6 +68,37 @@ struct AllOrNothingTests {
         #expect(counts["import_rejects"] == 0)
         let files = try await env.ownerTexts("SELECT file_name FROM imports WHERE tenant_id = $1", [tenant.id])
         #expect(files.map { $0["file_name"] } == ["orders_good.csv"])
+    }
+
+    @Test("a database error while staging stops the parsing thread: the import fails with it and keeps nothing")
+    func stagingFailureStopsParser() async throws {
+        let env = try ImportsEnvironment.get()
+        let tenant = try await env.createTenant("aon-staging-fails")
+        let emitted = Mutex(0)
+        let request = ImportRequest(file: URL(fileURLWithPath: "broken.csv"), format: .taobao, storeCode: "s1", skipBadRows: true)
+        try await env.withApp { app in
+            let failure = await expectThrows(PostgresError.self) {
+                try await TenantScope(connection: app).with(tenant.system) { tx, context in
+                    try await Importer.load(name: "broken.csv", request: request, context: context, on: tx) { _, _, onReject in
+                        // Line numbers beyond `integer`: the first batch of rejects fails to insert.
+                        for n in 1...1_000_000 {
+                            try onReject(RejectedRow(position: SourcePosition(line: 3_000_000_000 + n),
+                                                     error: IngestError(.badValue, "bad"), fields: []))
+                            emitted.withLock { $0 += 1 }
+                        }
+                        return ParseReport(format: .taobao, container: "csv", rowCount: 1_000_000, rejectedCount: 1_000_000)
+                    }
+                }
+            }
+            #expect(failure?.sqlState == "22003")
+            // No staging tables survive on the connection that ran the import.
+            let tables = try await app.run { tx in try tx.temporaryTables() }
+            #expect(tables == [])
+        }
+        #expect(emitted.withLock { $0 } < 1_000_000, "the parser was not stopped")
+        let counts = try await env.counts(tenant: tenant.id)
+        #expect(counts["imports"] == 0)
+        #expect(counts["import_rejects"] == 0)
     }
 
     @Test("a failed import inside the caller's transaction rolls back with it; nothing of either is kept")

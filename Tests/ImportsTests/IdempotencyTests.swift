@@ -123,6 +123,36 @@ struct IdempotencyTests {
         #expect(try row(1)["import"] == firstID)
     }
 
+    @Test("overlapping files imported into one store at the same time take turns: no duplicates, no conflict")
+    func concurrentOverlappingImports() async throws {
+        let env = try ImportsEnvironment.get()
+        let tenant = try await env.createTenant("idem-concurrent")
+        let early = try SampleFiles.write(TaobaoLayout.file((1...15).map { TaobaoLayout.order(day: $0) }),
+                                          name: "orders-a.csv", encoding: .gbk)
+        let late = try SampleFiles.write(TaobaoLayout.file((10...30).map { day in
+            TaobaoLayout.order(day: day, status: day == 12 ? "卖家已发货，等待买家确认" : "交易成功")
+        }), name: "orders-b.csv", encoding: .gbk)
+        let (merged, signal) = AsyncStream<Void>.makeStream()
+        // The first import merges, then keeps its transaction open a while; the second starts
+        // meanwhile and must wait for it instead of inserting the same orders.
+        async let first = env.withApp { app in
+            try await TenantScope(connection: app).with(tenant.system) { tx, context in
+                let summary = try await Importer.run(ImportRequest(file: early, storeCode: "s1"), context: context, on: tx)
+                signal.yield()
+                try await Task.sleep(for: .seconds(1))
+                return summary
+            }
+        }
+        for await _ in merged { break }
+        let second = try await env.importFile(ImportRequest(file: late, storeCode: "s1"), tenant: tenant)
+        #expect(try await first.records["orders"] == MergeCounts(read: 15, inserted: 15, updated: 0))
+        #expect(second.records["orders"] == MergeCounts(read: 21, inserted: 15, updated: 1))
+        let counts = try await env.counts(tenant: tenant.id)
+        #expect(counts["orders"] == 30)
+        #expect(counts["order_lines"] == 30)
+        #expect(counts["order_financials"] == 30)
+    }
+
     @Test("an order printed twice in one export is one order whose lines are not doubled")
     func orderTwiceInOneFile() async throws {
         let env = try ImportsEnvironment.get()
@@ -144,6 +174,61 @@ struct IdempotencyTests {
         #expect(lines.map { $0["amount"] } == ["10150", "10250", "10350"])
         let again = try await env.importFile(ImportRequest(file: url, storeCode: "s1"), tenant: tenant)
         #expect(again.records["orders"] == MergeCounts(read: 3, inserted: 0, updated: 0))
+    }
+
+    @Test("an order whose rows are far apart (a continuation record) keeps its lines in file order; re-imports change only what changed")
+    func continuationRecords() async throws {
+        let env = try ImportsEnvironment.get()
+        let tenant = try await env.createTenant("idem-continuation", channel: "jd")
+        // More orders between the rows of 250000000001 than the parser keeps open (4096), so
+        // its third and fourth rows come as a continuation record of the order.
+        func file(lastQuantity: String) -> String {
+            var rows = [JDLayout.header.joined(separator: ","),
+                        JDLayout.row("250000000001", "100001", "蓝牙耳机, 黑色", "2", "99.00", sku: "EAR-BLK"),
+                        JDLayout.row("250000000001", "100002", "充电线", "1", "20.00", sku: "CBL-1M")]
+            for n in 1...4100 {
+                rows.append(JDLayout.row(String(260_000_000_000 + n), "200001", "手机壳", "1", "39.00", status: "等待出库",
+                                         amount: "45.00", settle: "42.00", payable: "45.00", freight: "6.00"))
+            }
+            rows.append(JDLayout.row("250000000001", "100004", "贴膜(赠品)", "1", "0.00"))
+            rows.append(JDLayout.row("250000000001", "100005", "耳机套", lastQuantity, "5.00"))
+            return rows.joined(separator: "\r\n") + "\r\n"
+        }
+        let url = try SampleFiles.write(file(lastQuantity: "1"), name: "jd-far.csv", encoding: .gbk)
+        let first = try await env.importFile(ImportRequest(file: url, format: .jd, storeCode: "s1"), tenant: tenant)
+        #expect(first.records["orders"] == MergeCounts(read: 4101, inserted: 4101, updated: 0))
+        let lineSQL = """
+            SELECT l.line_no, l.product_id, l.quantity, a.line_amount
+            FROM order_lines l JOIN orders o USING (tenant_id, order_id)
+            LEFT JOIN order_line_amounts a ON a.tenant_id = l.tenant_id AND a.order_id = l.order_id AND a.line_no = l.line_no
+            WHERE l.tenant_id = $1 AND o.order_no = '250000000001' ORDER BY l.line_no
+            """
+        let lines = try await env.ownerTexts(lineSQL, [tenant.id])
+        #expect(lines.map { $0["line_no"] } == ["1", "2", "3", "4"])
+        #expect(lines.map { $0["product_id"] } == ["100001", "100002", "100004", "100005"])
+        #expect(lines.map { $0["line_amount"] } == ["19800", "2000", "0", "500"])
+        let counts = try await env.counts(tenant: tenant.id)
+        #expect(counts["orders"] == 4101)
+        #expect(counts["order_financials"] == 4101)
+        #expect(counts["order_lines"] == 4104)
+        let amount = try await env.ownerScalar(Int64.self, """
+            SELECT f.order_amount FROM order_financials f JOIN orders o USING (tenant_id, order_id)
+            WHERE o.tenant_id = $1 AND o.order_no = '250000000001'
+            """, [tenant.id])
+        #expect(amount == 21_800)
+
+        let before = try await env.snapshot(tenant: tenant.id, ImportTables.records)
+        let again = try await env.importFile(ImportRequest(file: url, format: .jd, storeCode: "s1"), tenant: tenant)
+        #expect(again.records["orders"] == MergeCounts(read: 4101, inserted: 0, updated: 0))
+        #expect(try await env.snapshot(tenant: tenant.id, ImportTables.records) == before)
+
+        let changed = try SampleFiles.write(file(lastQuantity: "3"), name: "jd-far-changed.csv", encoding: .gbk)
+        let third = try await env.importFile(ImportRequest(file: changed, format: .jd, storeCode: "s1"), tenant: tenant)
+        #expect(third.records["orders"] == MergeCounts(read: 4101, inserted: 0, updated: 1))
+        let relined = try await env.ownerTexts(lineSQL, [tenant.id])
+        #expect(relined.map { $0["product_id"] } == ["100001", "100002", "100004", "100005"])
+        #expect(relined.map { $0["quantity"] } == ["2", "1", "1", "3"])
+        #expect(try await env.counts(tenant: tenant.id)["order_lines"] == 4104)
     }
 
     @Test("the same transaction key twice in one file: both kept with distinct keys, a re-import duplicates nothing")

@@ -6,14 +6,16 @@ import PostgresClient
 /// number and type; bank entry details; waybill ...). When a file holds the same key twice, the
 /// later ones get `#2`, `#3` in file order, so loading a file again, or a file that overlaps an
 /// earlier one, finds the same keys: rows are updated when they changed and left alone when not.
-/// `(xmax = 0)` in RETURNING tells an insert from an update.
+/// `(xmax = 0)` in RETURNING tells an insert from an update. Orders, the bulk of most imports,
+/// are merged differently (see ``mergeOrders(tenant:store:importID:staged:on:)``): new orders go
+/// in with plain INSERTs and only the ones that exist already are compared.
 enum RecordMerger {
     /// Runs the merge of one kind for tenant `$1`, store `$2` (may be NULL for bank files) and
-    /// import `$3`.
-    static func merge(_ kind: RecordKind, tenant: Int64, store: Int64?, importID: Int64,
+    /// import `$3`; `orders` describes the staged order records.
+    static func merge(_ kind: RecordKind, tenant: Int64, store: Int64?, importID: Int64, orders: OrderStaging,
                       on tx: isolated PostgresConnection) throws -> MergeCounts {
         switch kind {
-        case .orders: return try mergeOrders(tenant: tenant, store: store, importID: importID, on: tx)
+        case .orders: return try mergeOrders(tenant: tenant, store: store, importID: importID, staged: orders, on: tx)
         case .bankLines: return try mergeBankLines(tenant: tenant, importID: importID, on: tx)
         default:
             guard let sql = statements[kind] else { return MergeCounts() }
@@ -26,7 +28,7 @@ enum RecordMerger {
     /// Drops the staging tables of `kinds` and the merge's own temporary tables.
     static func dropWorkTables(kinds: [RecordKind], on tx: isolated PostgresConnection) throws {
         var tables = kinds.map(\.stagingTable)
-        if kinds.contains(.orders) { tables += ["stage_order_heads", "stage_order_ids", "stage_changed", "stage_line_rows", "stage_lines_changed"] }
+        if kinds.contains(.orders) { tables += ["stage_order_lines", "stage_changed", "stage_line_rows", "stage_lines_changed"] }
         guard !tables.isEmpty else { return }
         try tx.query("DROP TABLE IF EXISTS " + tables.map { "pg_temp." + $0 }.joined(separator: ", "))
     }
@@ -157,62 +159,165 @@ enum RecordMerger {
             """ + counting,
     ]
 
-    /// Orders are three tables (basic facts, amounts, buyer contact) plus their lines; an order
-    /// counts as updated when any of them changed.
-    static func mergeOrders(tenant: Int64, store: Int64?, importID: Int64, on tx: isolated PostgresConnection) throws -> MergeCounts {
+    /// Orders are three tables (basic facts, amounts, buyer contact) plus their lines (facts and
+    /// amounts); an order counts as updated when any of them changed.
+    ///
+    /// Staging gave every record an order id from the orders' sequence. The merge first settles
+    /// which record is an order's head (its first record that is not a continuation; an order
+    /// printed twice keeps its first record, and the later ones, lines included, are left out),
+    /// then marks the records of orders the store has already, under a lock that makes imports
+    /// into one store take turns. New orders then go into all five tables with plain INSERTs
+    /// under their staged ids; only the orders that exist take the comparing update path.
+    static func mergeOrders(tenant: Int64, store: Int64?, importID: Int64, staged: OrderStaging,
+                            on tx: isolated PostgresConnection) throws -> MergeCounts {
         guard let store else { throw ImportError.needsStore("order files") }
-        try tx.query("CREATE TEMP TABLE stage_changed (order_id bigint, inserted boolean) ON COMMIT DROP")
+        try tx.query("""
+            SELECT pg_advisory_xact_lock(hashtextextended('shoprecon.orders:' || $1::text || ':' || $2::text, 0))
+            """, [tenant, store])
         // Temporary tables get no statistics unless asked; without them the planner misjudges
         // every join of a large import.
         try tx.query("ANALYZE pg_temp.stage_orders")
-        // One row per order: the order-level fields of its first (non-continuation) row.
+        var heads = staged.heads
+        if staged.continuations > 0 {
+            // A continuation whose order has no other record before it (its number only hashed
+            // like an earlier order's) is that order's head.
+            heads += try tx.query("""
+                UPDATE stage_orders c SET is_continuation = false
+                WHERE c.is_continuation
+                  AND NOT EXISTS (SELECT 1 FROM stage_orders h
+                                  WHERE h.order_no = c.order_no AND (NOT h.is_continuation OR h.seq < c.seq))
+                """).affectedRows
+        }
+        if staged.possibleRepeats > 0 {
+            // An order printed twice: its first record counts. Staging flagged the records whose
+            // number may have come before (by hash); only those numbers are looked at.
+            heads -= try tx.query("""
+                DELETE FROM stage_orders s
+                USING (SELECT order_no, min(seq) AS first_seq FROM stage_orders
+                       WHERE NOT is_continuation AND order_no IN (SELECT order_no FROM stage_orders WHERE maybe_repeat)
+                       GROUP BY order_no) f
+                WHERE s.order_no = f.order_no AND NOT s.is_continuation AND s.seq > f.first_seq
+                """).affectedRows
+        }
+        let existing = try tx.query("""
+            UPDATE stage_orders s SET order_id = o.order_id, existing = true
+            FROM orders o WHERE o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = s.order_no
+            """, [tenant, store]).affectedRows
+        if staged.continuations > 0 {
+            // Continuations take their head's id, and their lines follow those of the records before.
+            try tx.query("""
+                UPDATE stage_orders s SET order_id = x.head_id, line_offset = x.line_offset
+                FROM (SELECT seq, first_value(order_id) OVER (PARTITION BY order_no ORDER BY is_continuation, seq) AS head_id,
+                             (sum(line_count) OVER (PARTITION BY order_no ORDER BY seq) - line_count)::int AS line_offset
+                      FROM stage_orders
+                      WHERE order_no IN (SELECT order_no FROM stage_orders WHERE is_continuation)) x
+                WHERE s.seq = x.seq AND (s.order_id, s.line_offset) IS DISTINCT FROM (x.head_id, x.line_offset)
+                """)
+        }
+        let inserted = try insertNewOrders(tenant: tenant, store: store, importID: importID, staged: staged, on: tx)
+        var updated = 0
+        if existing > 0 {
+            updated = try updateExistingOrders(tenant: tenant, store: store, importID: importID, staged: staged, on: tx)
+        }
+        return MergeCounts(read: heads, inserted: inserted, updated: updated)
+    }
+
+    /// Orders whose number the store does not have yet: every table filled by a plain INSERT
+    /// (no conflict is possible under the lock). Returns the orders inserted.
+    private static func insertNewOrders(tenant: Int64, store: Int64, importID: Int64, staged: OrderStaging,
+                                        on tx: isolated PostgresConnection) throws -> Int {
+        let inserted = try tx.query("""
+            INSERT INTO orders (tenant_id, order_id, store_id, channel, order_no, status, status_raw, created_at, paid_at,
+                shipped_at, completed_at, refund_status, waybill_no, courier, currency, import_id)
+            OVERRIDING SYSTEM VALUE
+            SELECT $1, order_id, $2, channel, order_no, status, coalesce(status_raw, ''), created_at, paid_at, shipped_at,
+                   completed_at, refund_status, waybill_no, courier, coalesce(currency, 'CNY'), $3
+            FROM stage_orders WHERE NOT existing AND NOT is_continuation
+            """, [tenant, store, importID]).affectedRows
+        guard inserted > 0 else { return 0 }
         try tx.query("""
-            CREATE TEMP TABLE stage_order_heads ON COMMIT DROP AS
-            SELECT DISTINCT ON (order_no) * FROM stage_orders ORDER BY order_no, is_continuation, seq
-            """)
-        try tx.query("ANALYZE pg_temp.stage_order_heads")
+            INSERT INTO order_financials (tenant_id, order_id, store_id, currency, goods_amount, order_amount, paid_amount,
+                discount_amount, platform_discount, shipping_amount, merchant_receivable, fee_amount, refund_amount)
+            SELECT $1, order_id, $2, coalesce(currency, 'CNY'), goods_amount, order_amount, paid_amount, discount_amount,
+                   platform_discount, shipping_amount, merchant_receivable, fee_amount, refund_amount
+            FROM stage_orders WHERE NOT existing AND NOT is_continuation
+            """, [tenant, store])
         try tx.query("""
-            WITH upserted AS (
-                INSERT INTO orders AS o (tenant_id, store_id, channel, order_no, status, status_raw, created_at, paid_at,
-                    shipped_at, completed_at, refund_status, waybill_no, courier, currency, import_id)
-                SELECT $1, $2, channel, order_no, status, coalesce(status_raw, ''), created_at, paid_at, shipped_at,
-                       completed_at, refund_status, waybill_no, courier, coalesce(currency, 'CNY'), $3
-                FROM stage_order_heads
-                ON CONFLICT (tenant_id, store_id, order_no) DO UPDATE SET
-                    channel = EXCLUDED.channel, status = EXCLUDED.status, status_raw = EXCLUDED.status_raw,
-                    created_at = coalesce(EXCLUDED.created_at, o.created_at), paid_at = coalesce(EXCLUDED.paid_at, o.paid_at),
-                    shipped_at = coalesce(EXCLUDED.shipped_at, o.shipped_at),
-                    completed_at = coalesce(EXCLUDED.completed_at, o.completed_at),
-                    refund_status = EXCLUDED.refund_status, waybill_no = coalesce(EXCLUDED.waybill_no, o.waybill_no),
-                    courier = coalesce(EXCLUDED.courier, o.courier), currency = EXCLUDED.currency,
-                    import_id = EXCLUDED.import_id, updated_at = now()
-                WHERE (o.channel, o.status, o.status_raw, o.created_at, o.paid_at, o.shipped_at, o.completed_at,
+            INSERT INTO order_contacts (tenant_id, order_id, store_id, buyer_id, buyer_account, buyer_name, buyer_phone,
+                buyer_address)
+            SELECT $1, order_id, $2, buyer_id, buyer_account, buyer_name, buyer_phone, buyer_address
+            FROM stage_orders
+            WHERE NOT existing AND NOT is_continuation
+              AND (buyer_id IS NOT NULL OR buyer_account IS NOT NULL OR buyer_name IS NOT NULL OR buyer_phone IS NOT NULL
+                   OR buyer_address IS NOT NULL)
+            """, [tenant, store])
+        try tx.query("""
+            INSERT INTO order_lines (tenant_id, order_id, line_no, store_id, sku, product_id, sub_order_no, title, variant, quantity)
+            SELECT $1, order_id, line_offset + 1, $2, line_sku, line_product_id, line_sub_order_no, line_title, line_variant,
+                   line_quantity
+            FROM stage_orders WHERE NOT existing AND line_count > 0
+            """, [tenant, store])
+        try tx.query("""
+            INSERT INTO order_line_amounts (tenant_id, order_id, line_no, store_id, currency, unit_price, line_amount)
+            SELECT $1, order_id, line_offset + 1, $2, coalesce(currency, 'CNY'), line_unit_price, line_amount
+            FROM stage_orders
+            WHERE NOT existing AND line_count > 0 AND (line_unit_price IS NOT NULL OR line_amount IS NOT NULL)
+            """, [tenant, store])
+        if staged.extraLines > 0 {
+            try tx.query("""
+                INSERT INTO order_lines (tenant_id, order_id, line_no, store_id, sku, product_id, sub_order_no, title, variant,
+                    quantity)
+                SELECT $1, s.order_id, s.line_offset + l.line_no, $2, l.line_sku, l.line_product_id, l.line_sub_order_no,
+                       l.line_title, l.line_variant, l.line_quantity
+                FROM stage_order_lines l JOIN stage_orders s USING (seq)
+                WHERE NOT s.existing
+                """, [tenant, store])
+            try tx.query("""
+                INSERT INTO order_line_amounts (tenant_id, order_id, line_no, store_id, currency, unit_price, line_amount)
+                SELECT $1, s.order_id, s.line_offset + l.line_no, $2, coalesce(s.currency, 'CNY'), l.line_unit_price,
+                       l.line_amount
+                FROM stage_order_lines l JOIN stage_orders s USING (seq)
+                WHERE NOT s.existing AND (l.line_unit_price IS NOT NULL OR l.line_amount IS NOT NULL)
+                """, [tenant, store])
+        }
+        return inserted
+    }
+
+    /// Orders the store has already: each table is updated where something differs; an order's
+    /// lines are replaced as a whole when any of them differs. Returns the orders that changed.
+    private static func updateExistingOrders(tenant: Int64, store: Int64, importID: Int64, staged: OrderStaging,
+                                             on tx: isolated PostgresConnection) throws -> Int {
+        try tx.query("CREATE TEMP TABLE stage_changed (order_id bigint) ON COMMIT DROP")
+        try tx.query("""
+            WITH changed AS (
+                UPDATE orders o SET
+                    channel = s.channel, status = s.status, status_raw = coalesce(s.status_raw, ''),
+                    created_at = coalesce(s.created_at, o.created_at), paid_at = coalesce(s.paid_at, o.paid_at),
+                    shipped_at = coalesce(s.shipped_at, o.shipped_at), completed_at = coalesce(s.completed_at, o.completed_at),
+                    refund_status = s.refund_status, waybill_no = coalesce(s.waybill_no, o.waybill_no),
+                    courier = coalesce(s.courier, o.courier), currency = coalesce(s.currency, 'CNY'), import_id = $2,
+                    updated_at = now()
+                FROM stage_orders s
+                WHERE s.existing AND NOT s.is_continuation AND o.tenant_id = $1 AND o.order_id = s.order_id
+                  AND (o.channel, o.status, o.status_raw, o.created_at, o.paid_at, o.shipped_at, o.completed_at,
                        o.refund_status, o.waybill_no, o.courier, o.currency)
                       IS DISTINCT FROM
-                      (EXCLUDED.channel, EXCLUDED.status, EXCLUDED.status_raw, coalesce(EXCLUDED.created_at, o.created_at),
-                       coalesce(EXCLUDED.paid_at, o.paid_at), coalesce(EXCLUDED.shipped_at, o.shipped_at),
-                       coalesce(EXCLUDED.completed_at, o.completed_at), EXCLUDED.refund_status,
-                       coalesce(EXCLUDED.waybill_no, o.waybill_no), coalesce(EXCLUDED.courier, o.courier), EXCLUDED.currency)
-                RETURNING order_id, (xmax = 0) AS inserted
+                      (s.channel, s.status, coalesce(s.status_raw, ''), coalesce(s.created_at, o.created_at),
+                       coalesce(s.paid_at, o.paid_at), coalesce(s.shipped_at, o.shipped_at),
+                       coalesce(s.completed_at, o.completed_at), s.refund_status, coalesce(s.waybill_no, o.waybill_no),
+                       coalesce(s.courier, o.courier), coalesce(s.currency, 'CNY'))
+                RETURNING o.order_id
             )
-            INSERT INTO stage_changed SELECT order_id, inserted FROM upserted
-            """, [tenant, store, importID])
-        // The order id of every head, looked up once and joined below instead of `orders`.
-        try tx.query("""
-            CREATE TEMP TABLE stage_order_ids ON COMMIT DROP AS
-            SELECT o.order_no, o.order_id
-            FROM stage_order_heads h JOIN orders o ON o.tenant_id = $1 AND o.store_id = $2 AND o.order_no = h.order_no
-            """, [tenant, store])
-        try tx.query("ANALYZE pg_temp.stage_order_ids")
+            INSERT INTO stage_changed SELECT order_id FROM changed
+            """, [tenant, importID])
         try tx.query("""
             WITH upserted AS (
                 INSERT INTO order_financials AS f (tenant_id, order_id, store_id, currency, goods_amount, order_amount,
                     paid_amount, discount_amount, platform_discount, shipping_amount, merchant_receivable, fee_amount,
                     refund_amount)
-                SELECT $1, o.order_id, $2, coalesce(h.currency, 'CNY'), h.goods_amount, h.order_amount, h.paid_amount,
-                       h.discount_amount, h.platform_discount, h.shipping_amount, h.merchant_receivable, h.fee_amount,
-                       h.refund_amount
-                FROM stage_order_heads h JOIN stage_order_ids o ON o.order_no = h.order_no
+                SELECT $1, order_id, $2, coalesce(currency, 'CNY'), goods_amount, order_amount, paid_amount, discount_amount,
+                       platform_discount, shipping_amount, merchant_receivable, fee_amount, refund_amount
+                FROM stage_orders WHERE existing AND NOT is_continuation
                 ON CONFLICT (tenant_id, order_id) DO UPDATE SET
                     currency = EXCLUDED.currency, goods_amount = EXCLUDED.goods_amount, order_amount = EXCLUDED.order_amount,
                     paid_amount = EXCLUDED.paid_amount, discount_amount = EXCLUDED.discount_amount,
@@ -227,16 +332,17 @@ enum RecordMerger {
                        EXCLUDED.merchant_receivable, EXCLUDED.fee_amount, EXCLUDED.refund_amount)
                 RETURNING order_id
             )
-            INSERT INTO stage_changed SELECT order_id, false FROM upserted
+            INSERT INTO stage_changed SELECT order_id FROM upserted
             """, [tenant, store])
         try tx.query("""
             WITH upserted AS (
                 INSERT INTO order_contacts AS c (tenant_id, order_id, store_id, buyer_id, buyer_account, buyer_name,
                     buyer_phone, buyer_address)
-                SELECT $1, o.order_id, $2, h.buyer_id, h.buyer_account, h.buyer_name, h.buyer_phone, h.buyer_address
-                FROM stage_order_heads h JOIN stage_order_ids o ON o.order_no = h.order_no
-                WHERE h.buyer_id IS NOT NULL OR h.buyer_account IS NOT NULL OR h.buyer_name IS NOT NULL
-                   OR h.buyer_phone IS NOT NULL OR h.buyer_address IS NOT NULL
+                SELECT $1, order_id, $2, buyer_id, buyer_account, buyer_name, buyer_phone, buyer_address
+                FROM stage_orders
+                WHERE existing AND NOT is_continuation
+                  AND (buyer_id IS NOT NULL OR buyer_account IS NOT NULL OR buyer_name IS NOT NULL
+                       OR buyer_phone IS NOT NULL OR buyer_address IS NOT NULL)
                 ON CONFLICT (tenant_id, order_id) DO UPDATE SET
                     buyer_id = EXCLUDED.buyer_id, buyer_account = EXCLUDED.buyer_account, buyer_name = EXCLUDED.buyer_name,
                     buyer_phone = EXCLUDED.buyer_phone, buyer_address = EXCLUDED.buyer_address
@@ -245,19 +351,26 @@ enum RecordMerger {
                                         EXCLUDED.buyer_phone, EXCLUDED.buyer_address)
                 RETURNING order_id
             )
-            INSERT INTO stage_changed SELECT order_id, false FROM upserted
+            INSERT INTO stage_changed SELECT order_id FROM upserted
             """, [tenant, store])
-        // Lines: an order's lines are replaced as a whole when any of them differs. They are the
-        // lines of its head record and of its continuation records; a second full record of the
-        // same order (the order printed twice) repeats the head's lines and is left out.
-        try tx.query("""
+        // The lines of the head record and of the continuations, numbered in file order.
+        var lineRows = """
             CREATE TEMP TABLE stage_line_rows ON COMMIT DROP AS
-            SELECT o.order_id, row_number() OVER (PARTITION BY s.order_no ORDER BY s.seq, s.line_no)::int AS line_no, s.line_sku, s.line_product_id, s.line_sub_order_no, s.line_title, s.line_variant,
-                   s.line_quantity, s.line_unit_price, s.line_amount, coalesce(s.currency, 'CNY') AS currency
-            FROM stage_orders s JOIN stage_order_heads h ON h.order_no = s.order_no
-            JOIN stage_order_ids o ON o.order_no = s.order_no
-            WHERE s.line_no IS NOT NULL AND (s.seq = h.seq OR s.is_continuation)
-            """)
+            SELECT order_id, line_offset + 1 AS line_no, line_sku, line_product_id, line_sub_order_no, line_title,
+                   line_variant, line_quantity, line_unit_price, line_amount, coalesce(currency, 'CNY') AS currency
+            FROM stage_orders WHERE existing AND line_count > 0
+            """
+        if staged.extraLines > 0 {
+            lineRows += """
+
+                UNION ALL
+                SELECT s.order_id, s.line_offset + l.line_no, l.line_sku, l.line_product_id, l.line_sub_order_no, l.line_title,
+                       l.line_variant, l.line_quantity, l.line_unit_price, l.line_amount, coalesce(s.currency, 'CNY')
+                FROM stage_order_lines l JOIN stage_orders s USING (seq)
+                WHERE s.existing
+                """
+        }
+        try tx.query(lineRows)
         try tx.query("ANALYZE pg_temp.stage_line_rows")
         try tx.query("""
             CREATE TEMP TABLE stage_lines_changed ON COMMIT DROP AS
@@ -291,14 +404,9 @@ enum RecordMerger {
             FROM stage_line_rows
             WHERE order_id IN (SELECT order_id FROM stage_lines_changed) AND (line_unit_price IS NOT NULL OR line_amount IS NOT NULL)
             """, [tenant, store])
-        try tx.query("INSERT INTO stage_changed SELECT order_id, false FROM stage_lines_changed")
-        let row = try tx.query("""
-            SELECT (SELECT count(*) FROM stage_order_heads)::int,
-                   count(*) FILTER (WHERE ins)::int, count(*) FILTER (WHERE NOT ins)::int
-            FROM (SELECT order_id, bool_or(inserted) AS ins FROM stage_changed GROUP BY order_id) x
-            """)[0]
-        let (read, inserted, updated) = try row.decode((Int, Int, Int).self)
-        return MergeCounts(read: read, inserted: inserted, updated: updated)
+        return try tx.query("""
+            SELECT count(DISTINCT order_id)::int FROM (SELECT order_id FROM stage_changed UNION ALL SELECT order_id FROM stage_lines_changed) c
+            """)[0].decode(Int.self, at: 0)
     }
 
     /// Bank lines belong to an account, not a store; accounts are created on first sight.

@@ -15,6 +15,12 @@ public enum RecordKind: String, Sendable, Codable, CaseIterable, Hashable {
         }
     }
 
+    /// What `COPY ... FROM STDIN` names: the staging table, with its columns when the table
+    /// has columns the merge fills.
+    var copyTarget: String {
+        self == .orders ? StagingTables.ordersCopyTarget : stagingTable
+    }
+
     var createStatement: String {
         switch self {
         case .orders: StagingTables.orders

@@ -2,7 +2,13 @@
 /// They live for the import's transaction only (`ON COMMIT DROP`); the merge statements then
 /// move their rows into the real tables set-based.
 enum StagingTables {
-    /// Column order is the binary COPY order used by ``StagingWriter``.
+    /// One row per order record: its order-level fields and its first line (NULL when it has
+    /// none); further lines go to ``orderLines``. The last three columns are not copied: each
+    /// record takes an order id from the orders' own sequence as it is staged (the id of the
+    /// order if it turns out to be new), and the merge marks the records of orders that exist
+    /// already (and moves lines after those of earlier records of the same order).
+    /// `maybe_repeat`: an earlier record of the file (not a continuation) may have had the
+    /// same order number (equal 64-bit hashes).
     static let orders = """
         CREATE TEMP TABLE stage_orders (
             seq bigint, line integer, order_no text, channel text, status text, status_raw text,
@@ -11,9 +17,28 @@ enum StagingTables {
             goods_amount bigint, order_amount bigint, paid_amount bigint, discount_amount bigint,
             platform_discount bigint, shipping_amount bigint, merchant_receivable bigint, fee_amount bigint,
             refund_amount bigint, buyer_id text, buyer_account text, buyer_name text, buyer_phone text,
-            buyer_address text, is_continuation boolean, line_no integer, line_sku text, line_product_id text,
-            line_sub_order_no text, line_title text, line_variant text, line_quantity integer,
-            line_unit_price bigint, line_amount bigint
+            buyer_address text, is_continuation boolean, maybe_repeat boolean, line_count integer,
+            line_sku text, line_product_id text, line_sub_order_no text, line_title text, line_variant text,
+            line_quantity integer, line_unit_price bigint, line_amount bigint,
+            order_id bigint DEFAULT nextval('orders_order_id_seq'), existing boolean NOT NULL DEFAULT false,
+            line_offset integer NOT NULL DEFAULT 0
+        ) ON COMMIT DROP
+        """
+
+    /// The binary COPY target of ``orders``: every column but the three the merge fills.
+    static let ordersCopyTarget = """
+        stage_orders (seq, line, order_no, channel, status, status_raw, created_at, paid_at, shipped_at, completed_at,
+            refund_status, waybill_no, courier, currency, goods_amount, order_amount, paid_amount, discount_amount,
+            platform_discount, shipping_amount, merchant_receivable, fee_amount, refund_amount, buyer_id, buyer_account,
+            buyer_name, buyer_phone, buyer_address, is_continuation, maybe_repeat, line_count, line_sku, line_product_id,
+            line_sub_order_no, line_title, line_variant, line_quantity, line_unit_price, line_amount)
+        """
+
+    /// The second and further lines of order records (`seq` of their record, `line_no` from 2).
+    static let orderLines = """
+        CREATE TEMP TABLE stage_order_lines (
+            seq bigint, line_no integer, line_sku text, line_product_id text, line_sub_order_no text, line_title text,
+            line_variant text, line_quantity integer, line_unit_price bigint, line_amount bigint
         ) ON COMMIT DROP
         """
 
