@@ -11,7 +11,7 @@ struct BenchOptions: ParsableArguments {
                                valueName: "url"))
     var databaseURL: String?
 
-    @Option(name: .customLong("rows"), help: "Rows per case (default: 1000000).")
+    @Option(name: .customLong("rows"), help: "Rows per case (default: 1,000,000; ingest: 2,000,000).")
     var rowsOption: Int?
 
     @Option(name: .customLong("repeat"),
