@@ -4,7 +4,7 @@ import Reconcile
 import Tenancy
 import Testing
 
-/// The matching keys of 0007_match_keys.sql: the buyer for sales matched without a reference
+/// The matching keys of 0006_match_keys.sql: the buyer for sales matched without a reference
 /// (`loose_match_buyer`) and the SKU and quantity of returned goods against refunds
 /// (`refund_goods_check`), each run with the setting off and on over the same records.
 @Suite(.engineDatabase, .serialized)

@@ -3,7 +3,7 @@ import PostgresClient
 import Tenancy
 
 /// A tenant's tolerances, windows and matching keys for reconciliation (table `recon_settings`;
-/// a tenant without a row has the column defaults of 0005_reconcile.sql and 0007_match_keys.sql).
+/// a tenant without a row has the column defaults of 0005_reconcile.sql and 0006_match_keys.sql).
 public struct ReconSettings: Sendable, Hashable, Codable {
     public var amountTolerance: Int64
     public var amountTolerancePercent: String
