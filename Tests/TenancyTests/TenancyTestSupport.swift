@@ -51,26 +51,14 @@ final class TenancyEnvironment: Sendable {
 
     /// A connection as the schema owner (the operator), closed after `body`.
     func withOwner<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.configuration, body)
+        try await database.withOwner(body)
     }
 
     /// A connection as `shoprecon_app` (what the CLI uses for users), closed after `body`.
     func withApp<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.appConfiguration, body)
+        try await database.withApp(body)
     }
 
-    private func with<T: Sendable>(_ configuration: PostgresConfiguration,
-                                   _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration)
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
 
     // MARK: Acting as someone
 

@@ -19,29 +19,6 @@ func withTestDatabase<T: Sendable>(_ body: (TestDatabase) async throws -> T) asy
 }
 
 extension TestDatabase {
-    /// A connection as the schema owner (the operator), closed after `body`.
-    func withOwner<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(configuration, body)
-    }
-
-    /// A connection as the application role `shoprecon_app`, closed after `body`.
-    func withApp<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(appConfiguration, body)
-    }
-
-    private func with<T: Sendable>(_ configuration: PostgresConfiguration,
-                                   _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration)
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
-
     /// The first column of the first row, read as the owner.
     func scalar<T: PostgresDecodable>(_ type: T.Type, _ sql: String, _ binds: [any PostgresEncodable] = []) async throws -> T {
         try await withOwner { owner in try await owner.scalar(type, sql, binds) }

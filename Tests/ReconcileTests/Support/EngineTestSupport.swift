@@ -44,24 +44,13 @@ final class EngineEnvironment: Sendable {
     }
 
     func withOwner<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.configuration, body)
+        try await database.withOwner(body)
     }
 
     func withApp<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.appConfiguration, body)
+        try await database.withApp(body)
     }
 
-    private func with<T: Sendable>(_ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration)
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
 
     func createTenant(_ slug: String, stores: [(code: String, channel: String)]) async throws -> EngineTenant {
         try await withOwner { owner in

@@ -62,37 +62,18 @@ final class RulesEnvironment: Sendable {
 
     /// A connection as the schema owner, closed after `body`.
     func withOwner<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.configuration, body)
+        try await database.withOwner(body)
     }
 
     /// A connection as `shoprecon_app`, closed after `body`.
     func withApp<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.appConfiguration, body)
+        try await database.withApp(body)
     }
 
-    private func with<T: Sendable>(_ configuration: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration)
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
 
     /// A pool of application-role connections (what the daemon has), shut down after `body`.
     func withAppPool<T: Sendable>(_ body: (ConnectionPool) async throws -> T) async throws -> T {
-        let pool = ConnectionPool(configuration: try database.appConfiguration, options: .init(maxConnections: 2))
-        do {
-            let value = try await body(pool)
-            await pool.shutdown()
-            return value
-        } catch {
-            await pool.shutdown()
-            throw error
-        }
+        try await database.withAppPool(body)
     }
 
     /// Runs `body` in one transaction under `context` on an application-role connection.

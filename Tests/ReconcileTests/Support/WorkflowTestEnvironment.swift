@@ -88,25 +88,13 @@ final class WorkflowEnvironment: Sendable {
     // MARK: Connections
 
     func withOwner<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.configuration, body)
+        try await database.withOwner(body)
     }
 
     func withApp<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await with(database.appConfiguration, body)
+        try await database.withApp(body)
     }
 
-    private func with<T: Sendable>(_ configuration: PostgresConfiguration,
-                                   _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration)
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
 
     /// One transaction as the user of a session token through the application role, as the CLI does.
     func asUser<T: Sendable>(_ token: String,
