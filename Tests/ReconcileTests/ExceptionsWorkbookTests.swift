@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import PostgresClient
 import Reconcile
+import ShopReconTestSupport
 import Tenancy
 import Testing
 import ZIPFoundation
@@ -192,7 +193,7 @@ struct ExceptionsWorkbookTests {
 
     static func member(_ path: String, of url: URL) throws -> String {
         let archive = try Archive(url: url, accessMode: .read)
-        guard let entry = archive[path] else { throw WorkflowTestFailure("no \(path) in \(url.lastPathComponent)") }
+        guard let entry = archive[path] else { throw TestFailure("no \(path) in \(url.lastPathComponent)") }
         var data = Data()
         _ = try archive.extract(entry) { data.append($0) }
         return String(decoding: data, as: UTF8.self)
@@ -215,11 +216,11 @@ struct ExceptionsWorkbookTests {
             } else if let end = xml.range(of: "</sheetData>") {
                 xml.insert(contentsOf: "<row r=\"\(row)\">\(markup)</row>", at: end.lowerBound)
             } else {
-                throw WorkflowTestFailure("unexpected sheet XML")
+                throw TestFailure("unexpected sheet XML")
             }
         }
         let archive = try Archive(url: url, accessMode: .update)
-        guard let entry = archive[path] else { throw WorkflowTestFailure("no \(path)") }
+        guard let entry = archive[path] else { throw TestFailure("no \(path)") }
         try archive.remove(entry)
         let bytes = Data(xml.utf8)
         try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .deflate) { position, size in

@@ -9,28 +9,18 @@ import Testing
 /// Gives a suite a fresh migrated database of its own for as long as its tests run, then drops it.
 ///
 /// Attach with `@Suite(.tenancyDatabase)`; tests reach it through ``TenancyEnvironment/get()``.
-struct TenancyDatabaseTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
-        try await TestDatabase.withFresh() { database in
-            try await TenancyEnvironment.$current.withValue(TenancyEnvironment(database: database)) { try await function() }
-        }
-    }
-}
-
-extension Trait where Self == TenancyDatabaseTrait {
+extension Trait where Self == SuiteDatabaseTrait<TenancyEnvironment> {
     /// A fresh database, cloned from the migrated template, for the whole suite.
-    static var tenancyDatabase: Self { TenancyDatabaseTrait() }
-}
-
-struct TenancyTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+    static var tenancyDatabase: Self { SuiteDatabaseTrait() }
 }
 
 /// The suite's database plus fixtures built once per suite and shared by its tests.
-final class TenancyEnvironment: Sendable {
+final class TenancyEnvironment: SuiteEnvironment {
     @TaskLocal static var current: TenancyEnvironment?
+
+    static func withCurrent(_ environment: TenancyEnvironment, _ body: @Sendable () async throws -> Void) async throws {
+        try await $current.withValue(environment) { try await body() }
+    }
 
     let database: TestDatabase
     private let cache = FixtureCache()
@@ -38,7 +28,7 @@ final class TenancyEnvironment: Sendable {
     init(database: TestDatabase) { self.database = database }
 
     static func get() throws -> TenancyEnvironment {
-        guard let current else { throw TenancyTestFailure("the suite has no database; add @Suite(.tenancyDatabase)") }
+        guard let current else { throw TestFailure("the suite has no database; add @Suite(.tenancyDatabase)") }
         return current
     }
 
@@ -228,7 +218,7 @@ actor FixtureCache {
             task = Task { try await make() as any Sendable }
             entries[key] = task
         }
-        guard let value = try await task.value as? T else { throw TenancyTestFailure("fixture \(key) has another type") }
+        guard let value = try await task.value as? T else { throw TestFailure("fixture \(key) has another type") }
         return value
     }
 }
@@ -266,7 +256,7 @@ struct TenantFixture: Sendable {
     func group(_ name: String) throws -> Int64 { try lookup(groups, name, "group") }
 
     private func lookup(_ ids: [String: Int64], _ key: String, _ kind: String) throws -> Int64 {
-        guard let id = ids[key] else { throw TenancyTestFailure("tenant \(slug) has no \(kind) \(key)") }
+        guard let id = ids[key] else { throw TestFailure("tenant \(slug) has no \(kind) \(key)") }
         return id
     }
 }
@@ -283,7 +273,7 @@ extension PostgresConnection {
     /// The first column of the first row.
     func scalar<T: PostgresDecodable>(_ type: T.Type, _ sql: String, _ binds: [any PostgresEncodable] = []) throws -> T {
         guard let row = try query(sql, binds).first else {
-            throw TenancyTestFailure("no rows from \(sql)")
+            throw TestFailure("no rows from \(sql)")
         }
         return try row.decode(type, at: 0)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import ShopReconTestSupport
 import Tenancy
 import Testing
 
@@ -157,7 +158,7 @@ struct TenantIsolationTests {
                 seen[table] = try await connection.transaction { tx in
                     if dropRole { try tx.query("SET LOCAL ROLE shoprecon_app") }
                     let user = try tx.scalar(String.self, "SELECT current_user")
-                    guard user == "shoprecon_app" else { throw TenancyTestFailure("running as \(user)") }
+                    guard user == "shoprecon_app" else { throw TestFailure("running as \(user)") }
                     return Outcome.rows(try tx.scalar(Int.self, "SELECT count(*) FROM \(try tx.quoteIdentifier(table))"))
                 }
             } catch let error as PostgresError where error.code == .server {

@@ -1,4 +1,5 @@
 import Foundation
+import ShopReconTestSupport
 import Synchronization
 
 /// Generates large Taobao-format order exports (GBK, `="…"` guards, CRLF) in a streaming way:
@@ -147,7 +148,7 @@ enum ProcessMemory {
         func value(_ key: String) throws -> Int64 {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
                   let kB = Int64(line.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") else {
-                throw ImportsTestFailure("no \(key) in /proc/self/status")
+                throw TestFailure("no \(key) in /proc/self/status")
             }
             return kB * 1024
         }

@@ -11,23 +11,9 @@ import Testing
 /// Gives a suite a fresh migrated database of its own for as long as its tests run, then drops it.
 ///
 /// Attach with `@Suite(.importsDatabase)`; tests reach it through ``ImportsEnvironment/get()``.
-struct ImportsDatabaseTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
-        try await TestDatabase.withFresh() { database in
-            try await ImportsEnvironment.$current.withValue(ImportsEnvironment(database: database)) { try await function() }
-        }
-    }
-}
-
-extension Trait where Self == ImportsDatabaseTrait {
+extension Trait where Self == SuiteDatabaseTrait<ImportsEnvironment> {
     /// A fresh database, cloned from the migrated template, for the whole suite.
-    static var importsDatabase: Self { ImportsDatabaseTrait() }
-}
-
-struct ImportsTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+    static var importsDatabase: Self { SuiteDatabaseTrait() }
 }
 
 /// A tenant made by ``ImportsEnvironment/createTenant(_:stores:)``.
@@ -38,7 +24,7 @@ struct TenantRef: Sendable {
     var stores: [String: Int64]
 
     func store(_ code: String) throws -> Int64 {
-        guard let id = stores[code] else { throw ImportsTestFailure("tenant \(slug) has no store \(code)") }
+        guard let id = stores[code] else { throw TestFailure("tenant \(slug) has no store \(code)") }
         return id
     }
 
@@ -47,8 +33,12 @@ struct TenantRef: Sendable {
 }
 
 /// The suite's database plus helpers to act in it.
-final class ImportsEnvironment: Sendable {
+final class ImportsEnvironment: SuiteEnvironment {
     @TaskLocal static var current: ImportsEnvironment?
+
+    static func withCurrent(_ environment: ImportsEnvironment, _ body: @Sendable () async throws -> Void) async throws {
+        try await $current.withValue(environment) { try await body() }
+    }
 
     let database: TestDatabase
     private let cache = FixtureCache()
@@ -61,7 +51,7 @@ final class ImportsEnvironment: Sendable {
     }
 
     static func get() throws -> ImportsEnvironment {
-        guard let current else { throw ImportsTestFailure("the suite has no database; add @Suite(.importsDatabase)") }
+        guard let current else { throw TestFailure("the suite has no database; add @Suite(.importsDatabase)") }
         return current
     }
 
@@ -223,7 +213,7 @@ actor FixtureCache {
             task = Task { try await make() as any Sendable }
             entries[key] = task
         }
-        guard let value = try await task.value as? T else { throw ImportsTestFailure("fixture \(key) has another type") }
+        guard let value = try await task.value as? T else { throw TestFailure("fixture \(key) has another type") }
         return value
     }
 }
@@ -275,7 +265,7 @@ extension PostgresConnection {
     /// The first column of the first row.
     func scalar<T: PostgresDecodable>(_ type: T.Type, _ sql: String, _ binds: [any PostgresEncodable] = []) throws -> T {
         guard let row = try query(sql, binds).first else {
-            throw ImportsTestFailure("no rows from \(sql)")
+            throw TestFailure("no rows from \(sql)")
         }
         return try row.decode(type, at: 0)
     }

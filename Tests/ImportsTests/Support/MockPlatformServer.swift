@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ShopReconTestSupport
 
 /// A platform API on loopback for the HTTP connector: `GET /orders?limit=N[&cursor=C]` answered
 /// from a per-cursor script, every request logged.
@@ -75,7 +76,7 @@ enum MockPlatformServer {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             server.cancel()
-            throw ImportsTestFailure("the mock API did not start")
+            throw TestFailure("the mock API did not start")
         }
         do {
             let value = try await body("http://127.0.0.1:\(port)/orders")

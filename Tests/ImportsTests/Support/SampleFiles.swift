@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import ShopReconTestSupport
 
 /// How a sample file's text is encoded on disk.
 enum SampleEncoding {
@@ -22,7 +23,7 @@ enum SampleFiles {
     static func gbk(_ text: String) throws -> [UInt8] {
         let converter = try IconvConverter(from: "UTF-8", to: "GBK")
         let out = converter.convert(Array(text.utf8), final: true)
-        guard converter.replacements == 0 else { throw ImportsTestFailure("text not representable in GBK: \(text.prefix(80))") }
+        guard converter.replacements == 0 else { throw TestFailure("text not representable in GBK: \(text.prefix(80))") }
         return out
     }
 

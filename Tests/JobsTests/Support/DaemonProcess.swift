@@ -78,7 +78,7 @@ final class Daemon: @unchecked Sendable {
             return found != nil || !isRunning
         }
         guard started, let found else {
-            throw JobsTestFailure("daemon \(name) did not start:\n\(diagnostics())")
+            throw TestFailure("daemon \(name) did not start:\n\(diagnostics())")
         }
         return found
     }
@@ -151,7 +151,7 @@ final class DaemonHarness: @unchecked Sendable {
             candidates.append(URL(fileURLWithPath: path))
         }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw JobsTestFailure("shoprecond not found (looked at \(candidates.map(\.path))); build it or set SHOPRECOND_PATH")
+            throw TestFailure("shoprecond not found (looked at \(candidates.map(\.path))); build it or set SHOPRECOND_PATH")
         }
         return found
     }
@@ -183,18 +183,18 @@ func freeTCPPort() throws -> Int {
     #else
     let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
-    guard fd >= 0 else { throw JobsTestFailure("socket() failed") }
+    guard fd >= 0 else { throw TestFailure("socket() failed") }
     defer { close(fd) }
     var address = loopback(port: 0)
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard bound == 0 else { throw JobsTestFailure("bind() failed") }
+    guard bound == 0 else { throw TestFailure("bind() failed") }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let named = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
-    guard named == 0 else { throw JobsTestFailure("getsockname() failed") }
+    guard named == 0 else { throw TestFailure("getsockname() failed") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
@@ -205,7 +205,7 @@ func httpGet(port: Int, path: String, timeoutSeconds: Int = 5) throws -> (status
     #else
     let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
-    guard fd >= 0 else { throw JobsTestFailure("socket() failed") }
+    guard fd >= 0 else { throw TestFailure("socket() failed") }
     defer { close(fd) }
     var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -214,10 +214,10 @@ func httpGet(port: Int, path: String, timeoutSeconds: Int = 5) throws -> (status
     let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard connected == 0 else { throw JobsTestFailure("cannot connect to 127.0.0.1:\(port) (errno \(errno))") }
+    guard connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port) (errno \(errno))") }
     let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
     guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
-        throw JobsTestFailure("cannot send the request")
+        throw TestFailure("cannot send the request")
     }
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -229,7 +229,7 @@ func httpGet(port: Int, path: String, timeoutSeconds: Int = 5) throws -> (status
     let text = String(decoding: response, as: UTF8.self)
     guard let statusLine = text.split(separator: "\r\n").first,
           let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
-        throw JobsTestFailure("no HTTP response from port \(port): \(text.prefix(200))")
+        throw TestFailure("no HTTP response from port \(port): \(text.prefix(200))")
     }
     let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
     return (status, body)

@@ -6,11 +6,6 @@ import Tenancy
 import Testing
 @testable import Jobs
 
-struct JobsTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 // MARK: - A database per test
 
 /// Runs `body` with a fresh migrated database of its own and drops it afterwards, whatever happens.
@@ -57,7 +52,7 @@ extension PostgresConnection {
 
     /// The first column of the first row.
     func scalar<T: PostgresDecodable>(_ type: T.Type, _ sql: String, _ binds: [any PostgresEncodable] = []) throws -> T {
-        guard let row = try query(sql, binds).first else { throw JobsTestFailure("no rows from \(sql)") }
+        guard let row = try query(sql, binds).first else { throw TestFailure("no rows from \(sql)") }
         return try row.decode(type, at: 0)
     }
 }

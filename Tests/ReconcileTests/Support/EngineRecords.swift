@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import ShopReconTestSupport
 
 /// Inserts records straight into the tables, as an import would have left them, for engine
 /// tests that need exact control over every field. Times are text with an offset.
@@ -11,7 +12,7 @@ struct EngineRecords {
                completed: String? = nil, waybill: String? = nil, paidAmount: Int64?, orderAmount: Int64? = nil, buyer: String? = nil,
                buyerAccount: String? = nil, sku: String? = "SKU-1", quantity: Int = 1, lineAmount: Int64? = nil,
                shipping: Int64? = nil, currency: String = "CNY") async throws {
-        let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
+        let storeID = try tenant.stores[store] ?? { throw TestFailure("no store \(store)") }()
         try await env.owner("""
             WITH o AS (
                 INSERT INTO orders (tenant_id, store_id, channel, order_no, status, created_at, paid_at, shipped_at, completed_at,
@@ -37,7 +38,7 @@ struct EngineRecords {
     /// Another line of an order: its SKU, quantity and amounts.
     func orderLine(_ store: String, _ number: String, line: Int, sku: String?, quantity: Int?, unitPrice: Int64? = nil,
                    lineAmount: Int64? = nil) async throws {
-        let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
+        let storeID = try tenant.stores[store] ?? { throw TestFailure("no store \(store)") }()
         try await env.owner("""
             WITH l AS (
                 INSERT INTO order_lines (tenant_id, order_id, line_no, store_id, sku, quantity)
@@ -51,7 +52,7 @@ struct EngineRecords {
 
     func transaction(_ store: String, _ number: String, ref: String?, type: String, gross: Int64, fee: Int64? = nil,
                      at: String, provider: String = "alipay", currency: String = "CNY", counterparty: String? = nil) async throws {
-        let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
+        let storeID = try tenant.stores[store] ?? { throw TestFailure("no store \(store)") }()
         try await env.owner("""
             INSERT INTO platform_transactions (tenant_id, store_id, provider, source_key, transaction_no, order_ref, type, currency,
                                                gross, fee, net, occurred_at, counterparty, import_id)
@@ -60,7 +61,7 @@ struct EngineRecords {
     }
 
     func payout(_ store: String, _ reference: String, amount: Int64, date: String, provider: String = "alipay") async throws {
-        let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
+        let storeID = try tenant.stores[store] ?? { throw TestFailure("no store \(store)") }()
         try await env.owner("""
             INSERT INTO payouts (tenant_id, store_id, provider, source_key, payout_ref, currency, amount, payout_date, import_id)
             VALUES ($1, $2, $3, $4, $4, 'CNY', $5, $6::date, 0)
@@ -81,7 +82,7 @@ struct EngineRecords {
 
     func returnRecord(_ store: String, _ number: String, order: String, waybill: String?, refund: Int64, received: Bool,
                       created: String, sku: String? = nil, quantity: Int? = nil) async throws {
-        let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
+        let storeID = try tenant.stores[store] ?? { throw TestFailure("no store \(store)") }()
         try await env.owner("""
             INSERT INTO returns (tenant_id, store_id, source_key, channel, return_no, order_no, waybill_no, currency, refund_amount,
                                  received, created_at, sku, quantity, import_id)
@@ -91,7 +92,7 @@ struct EngineRecords {
 
     func courierLine(_ store: String, waybill: String, zone: String, grams: Int, amountDue: Int64, date: String,
                      courier: String = "SF") async throws {
-        let storeID = try tenant.stores[store] ?? { throw EngineTestFailure("no store \(store)") }()
+        let storeID = try tenant.stores[store] ?? { throw TestFailure("no store \(store)") }()
         try await env.owner("""
             INSERT INTO courier_bill_lines (tenant_id, store_id, source_key, courier, waybill_no, ship_date, zone, billed_weight_g,
                                             currency, amount_due, import_id)

@@ -6,22 +6,8 @@ import Tenancy
 import Testing
 
 /// A fresh migrated database for an engine suite, reached through ``EngineEnvironment/get()``.
-struct EngineDatabaseTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
-        try await TestDatabase.withFresh { database in
-            try await EngineEnvironment.$current.withValue(EngineEnvironment(database: database)) { try await function() }
-        }
-    }
-}
-
-extension Trait where Self == EngineDatabaseTrait {
-    static var engineDatabase: Self { EngineDatabaseTrait() }
-}
-
-struct EngineTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+extension Trait where Self == SuiteDatabaseTrait<EngineEnvironment> {
+    static var engineDatabase: Self { SuiteDatabaseTrait() }
 }
 
 /// A tenant of an engine test: its id, slug and stores (code → id).
@@ -32,14 +18,18 @@ struct EngineTenant: Sendable {
     var system: AccessContext { .system(tenantID: id, tenantSlug: slug, name: "engine-tests") }
 }
 
-final class EngineEnvironment: Sendable {
+final class EngineEnvironment: SuiteEnvironment {
     @TaskLocal static var current: EngineEnvironment?
+
+    static func withCurrent(_ environment: EngineEnvironment, _ body: @Sendable () async throws -> Void) async throws {
+        try await $current.withValue(environment) { try await body() }
+    }
     let database: TestDatabase
 
     init(database: TestDatabase) { self.database = database }
 
     static func get() throws -> EngineEnvironment {
-        guard let current else { throw EngineTestFailure("the suite has no database; add @Suite(.engineDatabase)") }
+        guard let current else { throw TestFailure("the suite has no database; add @Suite(.engineDatabase)") }
         return current
     }
 

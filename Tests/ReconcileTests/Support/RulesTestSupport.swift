@@ -9,22 +9,8 @@ import Testing
 
 /// Gives a suite of the rules tests a fresh migrated database, dropped afterwards.
 /// Attach with `@Suite(.rulesDatabase)`; tests reach it through ``RulesEnvironment/get()``.
-struct RulesDatabaseTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
-        try await TestDatabase.withFresh() { database in
-            try await RulesEnvironment.$current.withValue(RulesEnvironment(database: database)) { try await function() }
-        }
-    }
-}
-
-extension Trait where Self == RulesDatabaseTrait {
-    static var rulesDatabase: Self { RulesDatabaseTrait() }
-}
-
-struct RulesTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+extension Trait where Self == SuiteDatabaseTrait<RulesEnvironment> {
+    static var rulesDatabase: Self { SuiteDatabaseTrait() }
 }
 
 /// A tenant made by ``RulesEnvironment/createTenant(_:stores:)``.
@@ -35,7 +21,7 @@ struct RulesTenant: Sendable {
     var stores: [String: Int64]
 
     func store(_ code: String) throws -> Int64 {
-        guard let id = stores[code] else { throw RulesTestFailure("tenant \(slug) has no store \(code)") }
+        guard let id = stores[code] else { throw TestFailure("tenant \(slug) has no store \(code)") }
         return id
     }
 
@@ -49,14 +35,18 @@ struct RulesTenant: Sendable {
 }
 
 /// The suite's database and helpers to act in it.
-final class RulesEnvironment: Sendable {
+final class RulesEnvironment: SuiteEnvironment {
     @TaskLocal static var current: RulesEnvironment?
+
+    static func withCurrent(_ environment: RulesEnvironment, _ body: @Sendable () async throws -> Void) async throws {
+        try await $current.withValue(environment) { try await body() }
+    }
     let database: TestDatabase
 
     init(database: TestDatabase) { self.database = database }
 
     static func get() throws -> RulesEnvironment {
-        guard let current else { throw RulesTestFailure("the suite has no database; add @Suite(.rulesDatabase)") }
+        guard let current else { throw TestFailure("the suite has no database; add @Suite(.rulesDatabase)") }
         return current
     }
 
@@ -204,7 +194,7 @@ final class RulesEnvironment: Sendable {
         let binds = RulesBinds(binds)
         return try await withOwner { owner in
             try await owner.rulesRun { tx in
-                guard let row = try tx.query(sql, binds.values).first else { throw RulesTestFailure("no rows from \(sql)") }
+                guard let row = try tx.query(sql, binds.values).first else { throw TestFailure("no rows from \(sql)") }
                 return try row.decode(type, at: 0)
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ShopReconTestSupport
 
 /// A webhook receiver on loopback for the notify tests: answers `POST /hook` from a script of
 /// replies (the last one repeats) and records every request.
@@ -51,7 +52,7 @@ actor RulesWebhookReceiver {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             server.cancel()
-            throw RulesTestFailure("the webhook receiver did not start")
+            throw TestFailure("the webhook receiver did not start")
         }
         do {
             let value = try await body("http://127.0.0.1:\(port)/hook")

@@ -10,23 +10,9 @@ import Testing
 /// Gives a suite of the exception-workflow tests a fresh migrated database of its own, then
 /// drops it. Attach with `@Suite(.workflowDatabase)`; tests reach it through
 /// ``WorkflowEnvironment/get()``.
-struct WorkflowDatabaseTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
-        try await TestDatabase.withFresh() { database in
-            try await WorkflowEnvironment.$current.withValue(WorkflowEnvironment(database: database)) { try await function() }
-        }
-    }
-}
-
-extension Trait where Self == WorkflowDatabaseTrait {
+extension Trait where Self == SuiteDatabaseTrait<WorkflowEnvironment> {
     /// A fresh database, cloned from the migrated template, for the whole suite.
-    static var workflowDatabase: Self { WorkflowDatabaseTrait() }
-}
-
-struct WorkflowTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+    static var workflowDatabase: Self { SuiteDatabaseTrait() }
 }
 
 /// The merchant every workflow suite works with: two stores and one user per kind of access.
@@ -47,12 +33,12 @@ struct WorkflowMerchant: Sendable {
     var bankAccountID: Int64
 
     func store(_ code: String) throws -> Int64 {
-        guard let id = stores[code] else { throw WorkflowTestFailure("no store \(code)") }
+        guard let id = stores[code] else { throw TestFailure("no store \(code)") }
         return id
     }
 
     func token(_ username: String) throws -> String {
-        guard let token = tokens[username] else { throw WorkflowTestFailure("no session for \(username)") }
+        guard let token = tokens[username] else { throw TestFailure("no session for \(username)") }
         return token
     }
 }
@@ -71,8 +57,12 @@ struct WorkflowExceptionSpec: Sendable {
 }
 
 /// The suite's database plus its merchant, built once per suite.
-final class WorkflowEnvironment: Sendable {
+final class WorkflowEnvironment: SuiteEnvironment {
     @TaskLocal static var current: WorkflowEnvironment?
+
+    static func withCurrent(_ environment: WorkflowEnvironment, _ body: @Sendable () async throws -> Void) async throws {
+        try await $current.withValue(environment) { try await body() }
+    }
 
     let database: TestDatabase
     private let cache = WorkflowFixtureCache()
@@ -81,7 +71,7 @@ final class WorkflowEnvironment: Sendable {
     init(database: TestDatabase) { self.database = database }
 
     static func get() throws -> WorkflowEnvironment {
-        guard let current else { throw WorkflowTestFailure("the suite has no database; add @Suite(.workflowDatabase)") }
+        guard let current else { throw TestFailure("the suite has no database; add @Suite(.workflowDatabase)") }
         return current
     }
 
@@ -106,7 +96,7 @@ final class WorkflowEnvironment: Sendable {
     func ownerScalar<T: PostgresDecodable & Sendable>(_ type: T.Type, _ sql: String,
                                                       _ binds: [any PostgresEncodable] = []) async throws -> T {
         try await withOwner { owner in
-            guard let row = try await owner.query(sql, binds).first else { throw WorkflowTestFailure("no rows from \(sql)") }
+            guard let row = try await owner.query(sql, binds).first else { throw TestFailure("no rows from \(sql)") }
             return try row.decode(type, at: 0)
         }
     }
@@ -251,7 +241,7 @@ final class WorkflowEnvironment: Sendable {
             guard let row = try await owner.query("""
                 SELECT e.status, u.username, e.hold_until::text, e.resolution FROM recon_exceptions e
                 LEFT JOIN users u ON u.tenant_id = e.tenant_id AND u.user_id = e.assignee_id WHERE e.exception_id = $1
-                """, [id]).first else { throw WorkflowTestFailure("no exception \(id)") }
+                """, [id]).first else { throw TestFailure("no exception \(id)") }
             let (status, assignee, hold, resolution) = try row.decode((String, String?, String?, String?).self)
             return WorkflowStoredException(status: status, assignee: assignee, holdUntil: hold, resolution: resolution)
         }
@@ -294,7 +284,7 @@ actor WorkflowFixtureCache {
             task = Task { try await make() as any Sendable }
             entries[key] = task
         }
-        guard let value = try await task.value as? T else { throw WorkflowTestFailure("fixture \(key) has another type") }
+        guard let value = try await task.value as? T else { throw TestFailure("fixture \(key) has another type") }
         return value
     }
 }
