@@ -20,6 +20,12 @@ struct ReconBench: AsyncParsableCommand {
               floor_join   the floor: SELECT count(*), sum(t.gross - f.paid_amount) over orders joined to
                            order_financials and to the sales whose order_ref is 'T200P' || order_no, as the
                            schema owner (no row-level security), best of --repeat (default 3).
+              floor_join_serial  the floor without parallel workers (the floor uses them; a statement that fills
+                           a table, as every step of a run does, gets none).
+              sums_join    the least a run must compute: the sums of the transactions per order reference
+                           (sales, refunds, fees) joined to the orders and their financials, counted, nothing
+                           written; sums_join_serial the same without parallel workers. Both bound the ratio a
+                           full run can reach.
               full_run     `recon run` for October 2026, all flows, as the tenant's system context through
                            shoprecon_app (row-level security on), in one transaction that commits: matches,
                            allocations, exceptions, events.
@@ -89,18 +95,14 @@ struct ReconBench: AsyncParsableCommand {
         let floorPeak = try await backendPeak(owner)
         for _ in 0..<options.repeatCount(default: 3) {
             let seconds = try await measure {
-                try await owner.query("""
-                    SELECT count(*), sum(t.gross - f.paid_amount)
-                    FROM orders o JOIN order_financials f ON f.tenant_id = o.tenant_id AND f.order_id = o.order_id
-                    JOIN platform_transactions t ON t.tenant_id = o.tenant_id AND t.order_ref = 'T200P' || o.order_no AND t.type = 'sale'
-                    WHERE o.tenant_id = $1
-                    """, [tenant.id])
+                try await owner.query(Self.floorSQL, [tenant.id])
             }.seconds
             floorRuns.append(seconds)
             BenchLog.progress("floor_join: \(formatSeconds(seconds))")
         }
         let floor = floorRuns.min() ?? 0
         emit(caseName: "floor_join", seconds: floor, floor: floor, peak: try await backendPeak(owner) ?? floorPeak, extra: [])
+        try await boundCases(owner: owner, tenant: tenant.id, floor: floor)
 
         let appConfiguration = database.applicationOrOwner.configuration
         for caseName in ["full_run", "rerun"] {
@@ -123,6 +125,56 @@ struct ReconBench: AsyncParsableCommand {
             ])
         }
     }
+
+    /// Two cases that bound what the ratio can be, on the same data in the same run: the floor
+    /// without parallel workers (a run writes what it computes, and PostgreSQL 15 plans no
+    /// parallel workers for a statement that fills a table of the session), and the least a run
+    /// must compute before it can judge an order: the sums of the period's transactions per order
+    /// reference (sales, refunds, fees), joined to every order and its financials, only counted,
+    /// nothing written (the floor's rows, with the grouping a run cannot skip).
+    private func boundCases(owner: PostgresConnection, tenant: Int64, floor: Double) async throws {
+        let cases: [(name: String, serial: Bool, sql: String)] = [
+            ("floor_join_serial", true, Self.floorSQL),
+            ("sums_join", false, Self.sumsSQL),
+            ("sums_join_serial", true, Self.sumsSQL),
+        ]
+        for bound in cases {
+            var runs: [Double] = []
+            for _ in 0..<options.repeatCount(default: 3) {
+                runs.append(try await measure {
+                    try await owner.transaction { tx in
+                        try tx.query("SET LOCAL jit = off")
+                        if bound.serial { try tx.query("SET LOCAL max_parallel_workers_per_gather = 0") }
+                        try tx.query(bound.sql, [tenant])
+                    }
+                }.seconds)
+            }
+            let seconds = runs.min() ?? 0
+            BenchLog.progress("\(bound.name): \(formatSeconds(seconds))")
+            emit(caseName: bound.name, seconds: seconds, floor: floor, peak: try await backendPeak(owner), extra: [])
+        }
+    }
+
+    static let floorSQL = """
+        SELECT count(*), sum(t.gross - f.paid_amount)
+        FROM orders o JOIN order_financials f ON f.tenant_id = o.tenant_id AND f.order_id = o.order_id
+        JOIN platform_transactions t ON t.tenant_id = o.tenant_id AND t.order_ref = 'T200P' || o.order_no AND t.type = 'sale'
+        WHERE o.tenant_id = $1
+        """
+
+    static let sumsSQL = """
+        SELECT count(*), sum(x.sale_gross - f.paid_amount), sum(x.fees)
+        FROM orders o JOIN order_financials f ON f.tenant_id = o.tenant_id AND f.order_id = o.order_id
+        LEFT JOIN (
+            SELECT ref_key, count(*) FILTER (WHERE type = 'sale') AS sales, sum(gross) FILTER (WHERE type = 'sale') AS sale_gross,
+                   sum(gross) FILTER (WHERE type = 'refund') AS refund_gross,
+                   coalesce(sum(fee) FILTER (WHERE type = 'sale'), 0) - coalesce(sum(gross) FILTER (WHERE type IN ('fee', 'commission')), 0)
+                       AS fees
+            FROM platform_transactions WHERE tenant_id = $1 AND ref_key IS NOT NULL AND type IN ('sale', 'refund', 'fee', 'commission')
+            GROUP BY 1
+        ) x ON x.ref_key = o.ref_key
+        WHERE o.tenant_id = $1
+        """
 
     private func emit(caseName: String, seconds: Double, floor: Double, peak: Double?, extra: [(key: String, value: BenchResult.Value)]) {
         var result = BenchResult(bench: "recon", caseName: caseName, rows: orders, seconds: seconds)

@@ -13,62 +13,70 @@ enum OrderCheck {
         try noteBuyerMismatches(on: tx)
     }
 
-    /// The transactions that can belong to the period's orders (from one day before the period
-    /// on, since a sale never precedes its order), then the period's orders, each with the sums
-    /// of the transactions that carry its number. One table of orders with their sums is what
-    /// every later statement reads: no per-pair table of a million rows, no second join.
+    /// The period's orders, each with the sums of the transactions that carry its number
+    /// (`ref_key`, from one day before the period on, since a sale never precedes its order). One
+    /// table of orders with their sums is what every later statement reads: no table of the
+    /// transactions, no per-pair table of a million rows, no second join. The references that no
+    /// order of the run carries come out of the same join, into `r_orphan_refs`: the sales that
+    /// carry them are the free sales.
     static func scope(on tx: isolated PostgresConnection) throws {
-        try tx.query("DROP TABLE IF EXISTS pg_temp.r_orders, pg_temp.r_txns")
-        try tx.query("""
-            CREATE TEMP TABLE r_txns ON COMMIT DROP AS
-            SELECT t.txn_id, t.store_id, t.provider, t.type, t.transaction_no, recon_norm_ref(t.order_ref) AS ref, t.currency,
-                   t.gross, t.fee, t.occurred_at, m.record_id IS NOT NULL AS manual
-            FROM r_scope s
-            JOIN platform_transactions t ON t.tenant_id = s.tenant_id
-                 AND (t.occurred_at >= s.starts_at - interval '1 day' OR t.occurred_at IS NULL)
-            LEFT JOIN r_manual m ON m.record_type = 'transaction' AND m.record_id = t.txn_id
-            WHERE t.type IN ('sale', 'refund', 'fee', 'commission')
-            """)
-        // Sums per reference, joined to the orders by their normalized number. An order matched by
-        // hand takes no part (its sums stay NULL); `has_transactions` tells "nothing refers to it".
-        // Grouped by sorting, in byte order: a million references, each with ten aggregate
-        // states, overflow a hash table and spill, and a byte-order sort is the cheapest there is.
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_orders, pg_temp.r_orphan_refs")
+        // The bounds go in as parameters rather than through a join with `r_scope`: the planner
+        // then sees how many rows they select (a month: all of them) and hashes the narrow side
+        // of each join, where through the join it guessed a tenth and hashed a million orders.
+        let (tenant, startsAt, endsAt, store) = try tx.query("SELECT tenant_id, starts_at::text, ends_at::text, store_id FROM r_scope")[0]
+            .decode((Int64, String, String, Int64?).self)
+        // Sums per reference, fully joined to the orders by their normalized number. Transactions
+        // and orders matched by hand take no part (such an order's sums stay NULL, and its
+        // number joins nothing); `has_transactions` tells "nothing refers to it". Grouped by
+        // sorting, in byte order: a million references, each with ten aggregate states, overflow
+        // a hash table and spill, and a byte-order sort is the cheapest there is.
         try tx.query("SET LOCAL enable_hashagg = off")
         try tx.query("""
             CREATE TEMP TABLE r_orders ON COMMIT DROP AS
             WITH sums AS (
-                SELECT ref COLLATE "C" AS ref,
-                       count(*) FILTER (WHERE type = 'sale') AS sales,
-                       count(*) FILTER (WHERE type = 'refund') AS refunds,
-                       sum(gross) FILTER (WHERE type = 'sale') AS sale_gross,
-                       sum(gross) FILTER (WHERE type = 'refund') AS refund_gross,
-                       coalesce(sum(fee) FILTER (WHERE type = 'sale'), 0)
-                           - coalesce(sum(gross) FILTER (WHERE type IN ('fee', 'commission')), 0) AS fees,
-                       min(provider) FILTER (WHERE type = 'sale') AS provider,
-                       min(txn_id) FILTER (WHERE type = 'sale') AS sale_txn,
-                       min(currency) AS currency_low, max(currency) AS currency_high
-                FROM r_txns WHERE NOT manual AND ref IS NOT NULL GROUP BY 1
+                SELECT t.ref_key AS ref,
+                       count(*) FILTER (WHERE t.type = 'sale') AS sales,
+                       count(*) FILTER (WHERE t.type = 'refund') AS refunds,
+                       sum(t.gross) FILTER (WHERE t.type = 'sale') AS sale_gross,
+                       sum(t.gross) FILTER (WHERE t.type = 'refund') AS refund_gross,
+                       coalesce(sum(t.fee) FILTER (WHERE t.type = 'sale'), 0)
+                           - coalesce(sum(t.gross) FILTER (WHERE t.type IN ('fee', 'commission')), 0) AS fees,
+                       min(t.provider) FILTER (WHERE t.type = 'sale') AS provider,
+                       min(t.txn_id) FILTER (WHERE t.type = 'sale') AS sale_txn,
+                       min(t.currency) AS currency_low, max(t.currency) AS currency_high
+                FROM platform_transactions t
+                WHERE t.tenant_id = $1 AND t.ref_key IS NOT NULL AND t.type IN ('sale', 'refund', 'fee', 'commission')
+                  AND (t.occurred_at >= $2::timestamptz - interval '1 day' OR t.occurred_at IS NULL)
+                  AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'transaction' AND m.record_id = t.txn_id)
+                GROUP BY 1
             )
-            SELECT o.order_id, o.store_id, o.channel, o.order_no, o.ref, o.status, o.created_at, o.paid_at, o.shipped_at,
-                   o.completed_at, o.waybill_no, o.currency, o.paid_amount, o.order_amount, o.manual,
+            SELECT o.order_id, o.store_id, o.channel, o.order_no, coalesce(o.ref, x.ref) AS ref, o.status, o.created_at, o.paid_at,
+                   o.shipped_at, o.completed_at, o.waybill_no, o.currency, o.paid_amount, o.order_amount, o.manual,
                    x.ref IS NOT NULL AS has_transactions, coalesce(x.sales, 0) AS sales, coalesce(x.refunds, 0) AS refunds,
                    x.sale_gross, x.refund_gross, x.fees, x.provider, x.sale_txn,
                    CASE WHEN x.currency_low = x.currency_high THEN ARRAY[x.currency_low] ELSE ARRAY[x.currency_low, x.currency_high] END
                        AS currencies,
                    coalesce(x.currency_low <> o.currency OR x.currency_high <> o.currency, false) AS foreign_currency
             FROM (
-                SELECT o.order_id, o.store_id, o.channel, o.order_no, recon_norm_ref(o.order_no) AS ref, o.status, o.created_at,
+                SELECT o.order_id, o.store_id, o.channel, o.order_no, o.ref_key AS ref, o.status, o.created_at,
                        o.paid_at, o.shipped_at, o.completed_at, o.waybill_no, o.currency, f.paid_amount, f.order_amount,
-                       m.record_id IS NOT NULL AS manual
-                FROM r_scope s
-                JOIN orders o ON o.tenant_id = s.tenant_id AND o.created_at >= s.starts_at AND o.created_at < s.ends_at
-                             AND (s.store_id IS NULL OR o.store_id = s.store_id)
+                       m.record_id IS NOT NULL AS manual, CASE WHEN m.record_id IS NULL THEN o.ref_key END AS join_ref
+                FROM orders o
                 LEFT JOIN order_financials f ON f.tenant_id = o.tenant_id AND f.order_id = o.order_id
                 LEFT JOIN r_manual m ON m.record_type = 'order' AND m.record_id = o.order_id
+                WHERE o.tenant_id = $1 AND o.created_at >= $2::timestamptz AND o.created_at < $3::timestamptz
+                  AND ($4::bigint IS NULL OR o.store_id = $4)
             ) o
-            LEFT JOIN sums x ON x.ref = o.ref AND NOT o.manual
-            """)
+            FULL JOIN sums x ON x.ref = o.join_ref
+            """, [tenant, startsAt, endsAt, store])
         try tx.query("SET LOCAL enable_hashagg TO DEFAULT")
+        try tx.query("CREATE TEMP TABLE r_orphan_refs (ref text COLLATE \"C\" PRIMARY KEY) ON COMMIT DROP")
+        try tx.query("""
+            WITH orphans AS (DELETE FROM r_orders WHERE order_id IS NULL RETURNING ref)
+            INSERT INTO r_orphan_refs SELECT ref FROM orphans
+            """)
+        try tx.query("ANALYZE pg_temp.r_orphan_refs")
     }
 
     /// Sales that name no known order (or nothing) against paid orders of the same store that
@@ -81,10 +89,12 @@ enum OrderCheck {
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_free_sales, pg_temp.r_loose, pg_temp.r_loose_pairs")
         try tx.query("""
             CREATE TEMP TABLE r_free_sales ON COMMIT DROP AS
-            SELECT t.* FROM r_txns t CROSS JOIN r_scope s
-            WHERE t.type = 'sale' AND NOT t.manual AND (s.store_id IS NULL OR t.store_id = s.store_id)
+            SELECT t.txn_id, t.store_id, t.provider, t.type, t.transaction_no, t.ref_key AS ref, t.currency, t.gross, t.fee, t.occurred_at
+            FROM r_scope s JOIN platform_transactions t ON t.tenant_id = s.tenant_id
+            WHERE t.type = 'sale' AND (s.store_id IS NULL OR t.store_id = s.store_id)
               AND t.occurred_at >= s.starts_at AND t.occurred_at < s.ends_at + make_interval(days => s.settlement_lag_days)
-              AND NOT EXISTS (SELECT 1 FROM r_orders o WHERE o.ref = t.ref AND NOT o.manual)
+              AND (t.ref_key IS NULL OR t.ref_key IN (SELECT ref FROM r_orphan_refs))
+              AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'transaction' AND m.record_id = t.txn_id)
             """)
         // A reference to an order outside this run (another month, another store) is not free.
         try tx.query("""
@@ -227,7 +237,10 @@ enum OrderCheck {
             UNION ALL
             SELECT s.tenant_id, m.match_id, 'right', 'transaction', t.txn_id, t.store_id, t.currency, t.gross
             FROM r_order_match m JOIN r_orders o USING (order_id)
-            JOIN r_txns t ON t.ref = o.ref AND t.type IN ('sale', 'refund') AND NOT t.manual CROSS JOIN r_scope s
+            JOIN r_scope s ON true
+            JOIN platform_transactions t ON t.tenant_id = s.tenant_id AND t.ref_key = o.ref AND t.type IN ('sale', 'refund')
+                 AND (t.occurred_at >= s.starts_at - interval '1 day' OR t.occurred_at IS NULL)
+            WHERE NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'transaction' AND m.record_id = t.txn_id)
             """)
         try MatchCount.add(flow: "orders", rule: "exact:order_no", count: compact + spread, on: tx)
         if loose > 0 {
@@ -246,33 +259,66 @@ enum OrderCheck {
             INSERT INTO r_exc (flow, type, severity, record_type, record_id, store_id, channel, reference, currency,
                                expected, actual, difference, detail)
             """
-        // Goods out without the money: shipped while awaiting payment, or shipped/completed with nothing paid.
+        // The checks of one order against its own sums, in one pass over the orders: each check
+        // is a flag, an order with none raised (most of them) stops at the filter, and one with
+        // flags yields a row per raised flag.
+        //   unpaid: goods out without the money: shipped while awaiting payment, or shipped or
+        //     completed with nothing paid.
+        //   missing_on_platform: completed (the platform owes the money now) and nothing on the
+        //     platform refers to it.
+        //   overdue_receivable: shipped long enough ago that the platform should have settled
+        //     it, and no sale yet.
+        //   amount_mismatch: paid amount against the platform's sale; refunds beyond the
+        //     payment; another currency.
+        //   fee_anomaly: fees and commissions as a share of the sale, against the provider's
+        //     expected range.
+        // Orders matched loosely (a sale without their number) are neither missing nor overdue.
         try tx.query(insert + """
-            SELECT 'orders', 'unpaid', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
-                   o.order_amount, coalesce(o.paid_amount, 0), coalesce(o.paid_amount, 0) - o.order_amount,
-                   jsonb_build_object('status', o.status, 'waybill', o.waybill_no)
-            FROM r_orders o
-            WHERE NOT o.manual AND ((o.status = 'pending_payment' AND (o.shipped_at IS NOT NULL OR o.waybill_no IS NOT NULL))
-               OR (o.status IN ('shipped', 'completed') AND coalesce(o.paid_amount, 0) = 0 AND coalesce(o.order_amount, 0) > 0))
-            """)
-        // Completed (the platform owes the money now) and nothing on the platform refers to it.
-        try tx.query(insert + """
-            SELECT 'orders', 'missing_on_platform', 'high', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
-                   o.paid_amount, 0, -o.paid_amount, jsonb_build_object('status', o.status)
-            FROM r_orders o
-            WHERE NOT o.manual AND o.status = 'completed' AND coalesce(o.paid_amount, 0) > 0 AND NOT o.has_transactions
-              AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
-            """)
-        // Shipped long enough ago that the platform should have settled it, and no sale yet.
-        try tx.query(insert + """
-            SELECT 'orders', 'overdue_receivable', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
-                   o.paid_amount, 0, -o.paid_amount,
-                   jsonb_build_object('since', coalesce(o.shipped_at, o.paid_at),
-                                      'days', s.as_of - (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date)
+            SELECT 'orders', e.type, e.severity, 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
+                   e.expected, e.actual, e.difference, e.detail
             FROM r_orders o CROSS JOIN r_scope s
-            WHERE NOT o.manual AND o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0
-              AND (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date < s.as_of - s.receivable_terms_days
-              AND o.sales = 0 AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.order_id = o.order_id)
+            LEFT JOIN r_fee_ranges f ON f.provider = o.provider
+            CROSS JOIN LATERAL (SELECT -coalesce(o.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance AS over_refunded) r
+            CROSS JOIN LATERAL (SELECT
+                    CASE WHEN o.foreign_currency THEN 'currency' WHEN r.over_refunded THEN 'refund' ELSE 'sale' END AS kind,
+                    CASE WHEN r.over_refunded AND NOT o.foreign_currency THEN -o.refund_gross ELSE o.sale_gross END AS actual) k
+            CROSS JOIN LATERAL (SELECT k.actual - coalesce(o.paid_amount, 0) AS diff) d
+            CROSS JOIN LATERAL (SELECT
+                    (o.status = 'pending_payment' AND (o.shipped_at IS NOT NULL OR o.waybill_no IS NOT NULL))
+                        OR (o.status IN ('shipped', 'completed') AND coalesce(o.paid_amount, 0) = 0 AND coalesce(o.order_amount, 0) > 0)
+                        AS unpaid,
+                    o.status = 'completed' AND coalesce(o.paid_amount, 0) > 0 AND NOT o.has_transactions AS missing,
+                    o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0 AND o.sales = 0
+                        AND (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date < s.as_of - s.receivable_terms_days
+                        AS overdue,
+                    o.sales > 0 AND (o.foreign_currency OR abs(d.diff) > greatest(s.amount_tolerance,
+                                                                                 abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
+                        AS mismatch,
+                    coalesce(o.sales > 0 AND o.sale_gross > 0
+                             AND (o.fees::numeric / o.sale_gross > f.high OR o.fees::numeric / o.sale_gross < f.low), false) AS fee) c
+            CROSS JOIN LATERAL (
+                SELECT 'unpaid', 'high', o.order_amount, coalesce(o.paid_amount, 0), coalesce(o.paid_amount, 0) - o.order_amount,
+                       jsonb_build_object('status', o.status, 'waybill', o.waybill_no)
+                WHERE c.unpaid
+                UNION ALL
+                SELECT 'missing_on_platform', 'high', o.paid_amount, 0, -o.paid_amount, jsonb_build_object('status', o.status)
+                WHERE c.missing AND o.order_id NOT IN (SELECT l.order_id FROM r_loose l)
+                UNION ALL
+                SELECT 'overdue_receivable', 'medium', o.paid_amount, 0, -o.paid_amount,
+                       jsonb_build_object('since', coalesce(o.shipped_at, o.paid_at),
+                                          'days', s.as_of - (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date)
+                WHERE c.overdue AND o.order_id NOT IN (SELECT l.order_id FROM r_loose l)
+                UNION ALL
+                SELECT 'amount_mismatch', CASE WHEN abs(d.diff) >= 10000 OR o.foreign_currency THEN 'high' ELSE 'medium' END,
+                       o.paid_amount, k.actual, d.diff,
+                       jsonb_build_object('check', k.kind, 'sale', o.sale_gross, 'refunds', o.refund_gross, 'currencies', o.currencies)
+                WHERE c.mismatch
+                UNION ALL
+                SELECT 'fee_anomaly', 'medium', round(o.sale_gross * f.high)::bigint, o.fees, o.fees - round(o.sale_gross * f.high)::bigint,
+                       jsonb_build_object('provider', o.provider, 'rate', round(o.fees::numeric / o.sale_gross, 4), 'range', f.range)
+                WHERE c.fee
+            ) e (type, severity, expected, actual, difference, detail)
+            WHERE NOT o.manual AND (c.unpaid OR c.missing OR c.overdue OR c.mismatch OR c.fee)
             """)
         // Sales of the period that belong to no order.
         try tx.query(insert + """
@@ -282,54 +328,44 @@ enum OrderCheck {
             WHERE f.occurred_at >= s.starts_at AND f.occurred_at < s.ends_at
               AND NOT EXISTS (SELECT 1 FROM r_loose l WHERE l.txn_id = f.txn_id)
             """)
-        // Paid amount against the platform's sale; refunds beyond the payment; another currency.
-        try tx.query(insert + """
-            SELECT 'orders', 'amount_mismatch', CASE WHEN abs(d.diff) >= 10000 OR o.foreign_currency THEN 'high' ELSE 'medium' END,
-                   'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency, o.paid_amount, d.actual, d.diff,
-                   jsonb_build_object('check', d.kind, 'sale', o.sale_gross, 'refunds', o.refund_gross, 'currencies', o.currencies)
-            FROM r_orders o CROSS JOIN r_scope s
-            CROSS JOIN LATERAL (SELECT -coalesce(o.refund_gross, 0) > coalesce(o.paid_amount, 0) + s.amount_tolerance AS over_refunded) r
-            CROSS JOIN LATERAL (SELECT
-                    CASE WHEN o.foreign_currency THEN 'currency' WHEN r.over_refunded THEN 'refund' ELSE 'sale' END AS kind,
-                    CASE WHEN r.over_refunded AND NOT o.foreign_currency THEN -o.refund_gross ELSE o.sale_gross END AS actual) k
-            CROSS JOIN LATERAL (SELECT k.kind, k.actual, k.actual - coalesce(o.paid_amount, 0) AS diff) d
-            WHERE NOT o.manual AND o.sales > 0 AND (o.foreign_currency OR abs(d.diff) > greatest(s.amount_tolerance,
-                                                                                abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
-            """)
-        // Fees and commissions as a share of the sale, against the provider's expected range.
-        try tx.query(insert + """
-            SELECT 'orders', 'fee_anomaly', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
-                   round(o.sale_gross * f.high)::bigint, o.fees, o.fees - round(o.sale_gross * f.high)::bigint,
-                   jsonb_build_object('provider', o.provider, 'rate', round(o.fees::numeric / o.sale_gross, 4), 'range', f.range)
-            FROM r_orders o JOIN r_fee_ranges f ON f.provider = o.provider
-            WHERE NOT o.manual AND o.sales > 0 AND o.sale_gross > 0
-              AND (o.fees::numeric / o.sale_gross > f.high OR o.fees::numeric / o.sale_gross < f.low)
-            """)
         // The same buyer ordering the same goods for the same amount again within minutes: each
         // order against the previous one of its store, buyer and amount (one sort, no self-join).
-        try tx.query(insert + """
+        // The sort is on fixed-width keys, the buyer by a 64-bit hash (a pair is then checked on
+        // the buyers themselves), so that a month of orders sorts in memory; the pairs, a handful,
+        // go to a table of their own, so that the goods and order numbers are looked up for them
+        // alone.
+        try tx.query("DROP TABLE IF EXISTS pg_temp.r_dup_pairs")
+        let workMemory = try tx.query("SELECT current_setting('work_mem')")[0].decode(String.self, at: 0)
+        try tx.query("SELECT set_config('work_mem', '160MB', true)")
+        let pairs = try tx.query("""
+            CREATE TEMP TABLE r_dup_pairs ON COMMIT DROP AS
             WITH cand AS (
-                SELECT o.order_id, o.store_id, o.created_at, o.paid_amount, c.buyer_id COLLATE "C" AS buyer_id
-                FROM r_orders o CROSS JOIN r_scope s
-                JOIN order_contacts c ON c.tenant_id = s.tenant_id AND c.order_id = o.order_id
+                SELECT o.order_id, o.store_id, o.created_at, o.paid_amount, c.buyer_id, hashtextextended(c.buyer_id, 0) AS buyer_hash
+                FROM r_orders o JOIN order_contacts c ON c.tenant_id = $1 AND c.order_id = o.order_id
                 WHERE o.status <> 'cancelled' AND c.buyer_id IS NOT NULL AND NOT o.manual
             ), ordered AS (
-                SELECT order_id, created_at,
-                       lag(order_id) OVER w AS first_id, lag(created_at) OVER w AS first_at
-                FROM cand WINDOW w AS (PARTITION BY store_id, buyer_id, paid_amount ORDER BY created_at, order_id)
-            ), pairs AS (
-                SELECT p.first_id, p.order_id AS dup_id FROM ordered p CROSS JOIN r_scope s
-                WHERE p.first_id IS NOT NULL AND p.created_at - p.first_at <= make_interval(mins => s.duplicate_window_minutes)
-            ), sig AS (
+                SELECT order_id, created_at, buyer_id, lag(order_id) OVER w AS first_id, lag(created_at) OVER w AS first_at,
+                       lag(buyer_id) OVER w AS first_buyer
+                FROM cand WINDOW w AS (PARTITION BY store_id, buyer_hash, paid_amount ORDER BY created_at, order_id)
+            )
+            SELECT p.first_id, p.order_id AS dup_id FROM ordered p CROSS JOIN r_scope s
+            WHERE p.first_id IS NOT NULL AND p.first_buyer = p.buyer_id
+              AND p.created_at - p.first_at <= make_interval(mins => s.duplicate_window_minutes)
+            """, [try tx.query("SELECT tenant_id FROM r_scope")[0].decode(Int64.self, at: 0)]).affectedRows
+        try tx.query("SELECT set_config('work_mem', $1, true)", [workMemory])
+        guard pairs > 0 else { return }
+        try tx.query("ANALYZE pg_temp.r_dup_pairs")
+        try tx.query(insert + """
+            WITH sig AS (
                 SELECT l.order_id, string_agg(coalesce(l.sku, l.product_id, l.title, '') || '*' || coalesce(l.quantity, 0), '|'
                                               ORDER BY coalesce(l.sku, l.product_id, l.title, ''), l.quantity) AS goods
                 FROM order_lines l CROSS JOIN r_scope s
-                WHERE l.tenant_id = s.tenant_id AND l.order_id IN (SELECT first_id FROM pairs UNION SELECT dup_id FROM pairs)
+                WHERE l.tenant_id = s.tenant_id AND l.order_id IN (SELECT first_id FROM r_dup_pairs UNION SELECT dup_id FROM r_dup_pairs)
                 GROUP BY l.order_id
             )
             SELECT 'orders', 'duplicate_order', 'medium', 'order', o.order_id, o.store_id, o.channel, o.order_no, o.currency,
                    NULL, o.paid_amount, NULL, jsonb_build_object('duplicate_of', f.order_no)
-            FROM pairs p LEFT JOIN sig a ON a.order_id = p.first_id LEFT JOIN sig b ON b.order_id = p.dup_id
+            FROM r_dup_pairs p LEFT JOIN sig a ON a.order_id = p.first_id LEFT JOIN sig b ON b.order_id = p.dup_id
             JOIN r_orders o ON o.order_id = p.dup_id JOIN r_orders f ON f.order_id = p.first_id
             WHERE a.goods IS NOT DISTINCT FROM b.goods
             """)
