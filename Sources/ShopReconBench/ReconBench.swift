@@ -20,8 +20,8 @@ struct ReconBench: AsyncParsableCommand {
               floor_join   the floor: SELECT count(*), sum(t.gross - f.paid_amount) over orders joined to
                            order_financials and to the sales whose order_ref is 'T200P' || order_no, as the
                            schema owner (no row-level security), best of --repeat (default 3).
-              floor_join_serial  the floor without parallel workers (the floor uses them; a statement that fills
-                           a table, as every step of a run does, gets none).
+              floor_join_serial  the floor without its parallel workers, which a run's statements mostly cannot
+                           have (they read the run's temporary tables; INSERT ... SELECT never runs in parallel).
               sums_join    the least a run must compute: the sums of the transactions per order reference
                            (sales, refunds, fees) joined to the orders and their financials, counted, nothing
                            written; sums_join_serial the same without parallel workers. Both bound the ratio a
@@ -127,8 +127,8 @@ struct ReconBench: AsyncParsableCommand {
     }
 
     /// Two cases that bound what the ratio can be, on the same data in the same run: the floor
-    /// without parallel workers (a run writes what it computes, and PostgreSQL 15 plans no
-    /// parallel workers for a statement that fills a table of the session), and the least a run
+    /// without parallel workers (a run's statements read its temporary tables, which parallel
+    /// workers cannot see, and PostgreSQL 15 runs no INSERT ... SELECT in parallel), and the least a run
     /// must compute before it can judge an order: the sums of the period's transactions per order
     /// reference (sales, refunds, fees), joined to every order and its financials, only counted,
     /// nothing written (the floor's rows, with the grouping a run cannot skip).
