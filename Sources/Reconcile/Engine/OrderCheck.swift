@@ -26,7 +26,8 @@ enum OrderCheck {
         // of each join, where through the join it guessed a tenth and hashed a million orders.
         let (tenant, startsAt, endsAt, store) = try tx.query("SELECT tenant_id, starts_at::text, ends_at::text, store_id FROM r_scope")[0]
             .decode((Int64, String, String, Int64?).self)
-        // Sums per reference, fully joined to the orders by their normalized number. Transactions
+        // Sums per reference (minor units: bigint, so that every later comparison is integer
+        // arithmetic, not numeric), fully joined to the orders by their normalized number. Transactions
         // and orders matched by hand take no part (such an order's sums stay NULL, and its
         // number joins nothing); `has_transactions` tells "nothing refers to it". Grouped by
         // sorting, in byte order: a million references, each with ten aggregate states, overflow
@@ -38,10 +39,10 @@ enum OrderCheck {
                 SELECT t.ref_key AS ref,
                        count(*) FILTER (WHERE t.type = 'sale') AS sales,
                        count(*) FILTER (WHERE t.type = 'refund') AS refunds,
-                       sum(t.gross) FILTER (WHERE t.type = 'sale') AS sale_gross,
-                       sum(t.gross) FILTER (WHERE t.type = 'refund') AS refund_gross,
-                       coalesce(sum(t.fee) FILTER (WHERE t.type = 'sale'), 0)
-                           - coalesce(sum(t.gross) FILTER (WHERE t.type IN ('fee', 'commission')), 0) AS fees,
+                       (sum(t.gross) FILTER (WHERE t.type = 'sale'))::bigint AS sale_gross,
+                       (sum(t.gross) FILTER (WHERE t.type = 'refund'))::bigint AS refund_gross,
+                       (coalesce(sum(t.fee) FILTER (WHERE t.type = 'sale'), 0)
+                           - coalesce(sum(t.gross) FILTER (WHERE t.type IN ('fee', 'commission')), 0))::bigint AS fees,
                        min(t.provider) FILTER (WHERE t.type = 'sale') AS provider,
                        min(t.txn_id) FILTER (WHERE t.type = 'sale') AS sale_txn,
                        min(t.currency) AS currency_low, max(t.currency) AS currency_high
@@ -249,10 +250,15 @@ enum OrderCheck {
     }
 
     static func findExceptions(on tx: isolated PostgresConnection) throws {
+        // Each provider's range of fee rates, exact (numeric) and widened a little as floats: the
+        // float bounds let an order whose rate is well inside the range (almost all) pass with
+        // one multiplication, and only the others are divided out in numeric.
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_fee_ranges")
         try tx.query("""
             CREATE TEMP TABLE r_fee_ranges ON COMMIT DROP AS
-            SELECT r.key AS provider, (r.value ->> 0)::numeric AS low, (r.value ->> 1)::numeric AS high, r.value AS range
+            SELECT r.key AS provider, (r.value ->> 0)::numeric AS low, (r.value ->> 1)::numeric AS high, r.value AS range,
+                   (r.value ->> 0)::float8 + abs((r.value ->> 0)::float8) * 1e-9 + 1e-12 AS low_approx,
+                   (r.value ->> 1)::float8 - abs((r.value ->> 1)::float8) * 1e-9 - 1e-12 AS high_approx
             FROM r_scope s CROSS JOIN LATERAL jsonb_each(s.fee_rates) r
             """)
         let insert = """
@@ -291,10 +297,11 @@ enum OrderCheck {
                     o.status = 'shipped' AND coalesce(o.paid_amount, 0) > 0 AND o.sales = 0
                         AND (coalesce(o.shipped_at, o.paid_at) AT TIME ZONE s.time_zone)::date < s.as_of - s.receivable_terms_days
                         AS overdue,
-                    o.sales > 0 AND (o.foreign_currency OR abs(d.diff) > greatest(s.amount_tolerance,
-                                                                                 abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
+                    o.sales > 0 AND (o.foreign_currency OR (abs(d.diff) > s.amount_tolerance
+                                                            AND abs(d.diff) > abs(coalesce(o.paid_amount, 0)) * s.amount_tolerance_pct / 100))
                         AS mismatch,
                     coalesce(o.sales > 0 AND o.sale_gross > 0
+                             AND (o.fees > o.sale_gross * f.high_approx OR o.fees < o.sale_gross * f.low_approx)
                              AND (o.fees::numeric / o.sale_gross > f.high OR o.fees::numeric / o.sale_gross < f.low), false) AS fee) c
             CROSS JOIN LATERAL (
                 SELECT 'unpaid', 'high', o.order_amount, coalesce(o.paid_amount, 0), coalesce(o.paid_amount, 0) - o.order_amount,
@@ -330,31 +337,40 @@ enum OrderCheck {
             """)
         // The same buyer ordering the same goods for the same amount again within minutes: each
         // order against the previous one of its store, buyer and amount (one sort, no self-join).
-        // The sort is on fixed-width keys, the buyer by a 64-bit hash (a pair is then checked on
-        // the buyers themselves), so that a month of orders sorts in memory; the pairs, a handful,
-        // go to a table of their own, so that the goods and order numbers are looked up for them
-        // alone.
+        // The sort is on one 64-bit hash of store, buyer and amount (then the time), so that a
+        // month of orders sorts in memory and most comparisons end at the first key; the pairs
+        // within the window, a handful, are then checked on the values themselves and go to a
+        // table of their own, so that goods and order numbers are looked up for them alone.
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_dup_pairs")
         let workMemory = try tx.query("SELECT current_setting('work_mem')")[0].decode(String.self, at: 0)
         try tx.query("SELECT set_config('work_mem', '160MB', true)")
+        let tenant = try tx.query("SELECT tenant_id FROM r_scope")[0].decode(Int64.self, at: 0)
         let pairs = try tx.query("""
             CREATE TEMP TABLE r_dup_pairs ON COMMIT DROP AS
-            WITH cand AS (
-                SELECT o.order_id, o.store_id, o.created_at, o.paid_amount, c.buyer_id, hashtextextended(c.buyer_id, 0) AS buyer_hash
+            WITH ordered AS (
+                SELECT o.order_id, o.created_at,
+                       lag(o.order_id) OVER w AS first_id, lag(o.created_at) OVER w AS first_at
                 FROM r_orders o JOIN order_contacts c ON c.tenant_id = $1 AND c.order_id = o.order_id
                 WHERE o.status <> 'cancelled' AND c.buyer_id IS NOT NULL AND NOT o.manual
-            ), ordered AS (
-                SELECT order_id, created_at, buyer_id, lag(order_id) OVER w AS first_id, lag(created_at) OVER w AS first_at,
-                       lag(buyer_id) OVER w AS first_buyer
-                FROM cand WINDOW w AS (PARTITION BY store_id, buyer_hash, paid_amount ORDER BY created_at, order_id)
+                WINDOW w AS (PARTITION BY hashtextextended(c.buyer_id || '/' || o.store_id || '/' || coalesce(o.paid_amount, -1), 0)
+                             ORDER BY o.created_at, o.order_id)
             )
-            SELECT p.first_id, p.order_id AS dup_id FROM ordered p CROSS JOIN r_scope s
-            WHERE p.first_id IS NOT NULL AND p.first_buyer = p.buyer_id
-              AND p.created_at - p.first_at <= make_interval(mins => s.duplicate_window_minutes)
-            """, [try tx.query("SELECT tenant_id FROM r_scope")[0].decode(Int64.self, at: 0)]).affectedRows
+            SELECT p.first_id, p.order_id AS dup_id
+            FROM ordered p CROSS JOIN r_scope s
+            WHERE p.first_id IS NOT NULL AND p.created_at - p.first_at <= make_interval(mins => s.duplicate_window_minutes)
+            """, [tenant]).affectedRows
         try tx.query("SELECT set_config('work_mem', $1, true)", [workMemory])
         guard pairs > 0 else { return }
         try tx.query("ANALYZE pg_temp.r_dup_pairs")
+        // Two orders whose hashes collide are no pair.
+        try tx.query("""
+            DELETE FROM r_dup_pairs p
+            USING orders a, orders b, order_contacts ca, order_contacts cb, order_financials fa, order_financials fb
+            WHERE a.tenant_id = $1 AND a.order_id = p.first_id AND b.tenant_id = $1 AND b.order_id = p.dup_id
+              AND ca.tenant_id = $1 AND ca.order_id = p.first_id AND cb.tenant_id = $1 AND cb.order_id = p.dup_id
+              AND fa.tenant_id = $1 AND fa.order_id = p.first_id AND fb.tenant_id = $1 AND fb.order_id = p.dup_id
+              AND (ca.buyer_id IS DISTINCT FROM cb.buyer_id OR a.store_id <> b.store_id OR fa.paid_amount IS DISTINCT FROM fb.paid_amount)
+            """, [tenant])
         try tx.query(insert + """
             WITH sig AS (
                 SELECT l.order_id, string_agg(coalesce(l.sku, l.product_id, l.title, '') || '*' || coalesce(l.quantity, 0), '|'
