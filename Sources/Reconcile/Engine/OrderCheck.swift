@@ -33,7 +33,7 @@ enum OrderCheck {
         // sorting, in byte order: a million references, each with ten aggregate states, overflow
         // a hash table and spill, and a byte-order sort is the cheapest there is.
         try tx.query("SET LOCAL enable_hashagg = off")
-        try tx.query("""
+        _ = try withSortMemory(on: tx) { tx in try tx.query("""
             CREATE TEMP TABLE r_orders ON COMMIT DROP AS
             WITH sums AS (
                 SELECT t.ref_key AS ref,
@@ -70,7 +70,7 @@ enum OrderCheck {
                   AND ($4::bigint IS NULL OR o.store_id = $4)
             ) o
             FULL JOIN sums x ON x.ref = o.join_ref
-            """, [tenant, startsAt, endsAt, store])
+            """, [tenant, startsAt, endsAt, store]) }
         try tx.query("SET LOCAL enable_hashagg TO DEFAULT")
         try tx.query("CREATE TEMP TABLE r_orphan_refs (ref text COLLATE \"C\" PRIMARY KEY) ON COMMIT DROP")
         try tx.query("""
@@ -342,10 +342,8 @@ enum OrderCheck {
         // within the window, a handful, are then checked on the values themselves and go to a
         // table of their own, so that goods and order numbers are looked up for them alone.
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_dup_pairs")
-        let workMemory = try tx.query("SELECT current_setting('work_mem')")[0].decode(String.self, at: 0)
-        try tx.query("SELECT set_config('work_mem', '160MB', true)")
         let tenant = try tx.query("SELECT tenant_id FROM r_scope")[0].decode(Int64.self, at: 0)
-        let pairs = try tx.query("""
+        let pairs = try withSortMemory(on: tx) { tx in try tx.query("""
             CREATE TEMP TABLE r_dup_pairs ON COMMIT DROP AS
             WITH ordered AS (
                 SELECT o.order_id, o.created_at,
@@ -358,8 +356,7 @@ enum OrderCheck {
             SELECT p.first_id, p.order_id AS dup_id
             FROM ordered p CROSS JOIN r_scope s
             WHERE p.first_id IS NOT NULL AND p.created_at - p.first_at <= make_interval(mins => s.duplicate_window_minutes)
-            """, [tenant]).affectedRows
-        try tx.query("SELECT set_config('work_mem', $1, true)", [workMemory])
+            """, [tenant]).affectedRows }
         guard pairs > 0 else { return }
         try tx.query("ANALYZE pg_temp.r_dup_pairs")
         // Two orders whose hashes collide are no pair.
@@ -385,5 +382,17 @@ enum OrderCheck {
             JOIN r_orders o ON o.order_id = p.dup_id JOIN r_orders f ON f.order_id = p.first_id
             WHERE a.goods IS NOT DISTINCT FROM b.goods
             """)
+    }
+
+    /// Runs `body` with a work memory large enough to sort or hash a month of a large merchant's
+    /// orders in memory (a million rows of a few keys: about 100 MB), then restores the run's.
+    /// Only the two statements that sort all orders get it, so a run's peak stays bounded.
+    private static func withSortMemory<T>(on tx: isolated PostgresConnection,
+                                          _ body: (isolated PostgresConnection) throws -> T) throws -> T {
+        let workMemory = try tx.query("SELECT current_setting('work_mem')")[0].decode(String.self, at: 0)
+        try tx.query("SELECT set_config('work_mem', '160MB', true)")
+        let result = try body(tx)
+        try tx.query("SELECT set_config('work_mem', $1, true)", [workMemory])
+        return result
     }
 }
