@@ -188,19 +188,40 @@ struct MatchSetTests {
         #expect(try await seen(scoped) == ["list \(s1) 2", "records \(s1) 4", "sets \(s1) 1"])
         #expect(try await seen(basic).isEmpty)
 
+        // The function that finds records by match id shows each user what the view shows them.
+        let ids = try await env.ownerRows("SELECT match_id::text FROM recon_match_list WHERE tenant_id = $1", [tenant.id])
+            .compactMap { $0[0].flatMap(Int64.init) }
+        for context in [tenant.system, scoped, basic] {
+            let snapshot = context
+            let (viaView, viaFunction) = try await env.withApp { app in
+                try await TenantScope(connection: app).with(snapshot) { tx, _ in
+                    let columns = "match_id::text || ' ' || side || ' ' || record_type || ' ' || record_id || ' ' || amount"
+                    let view = try tx.query("SELECT \(columns) FROM recon_match_records ORDER BY 1").map { try $0.decode(String.self, at: 0) }
+                    let function = try tx.query("SELECT \(columns) FROM recon_match_records_of($1, $2::bigint[]) ORDER BY 1",
+                                                [tenant.id, ids]).map { try $0.decode(String.self, at: 0) }
+                    return (view, function)
+                }
+            }
+            #expect(viaFunction == viaView)
+        }
+
         // A store-scoped user cannot write sets of another store either.
         let attempt = scoped
-        await #expect(throws: PostgresError.self) {
+        do {
             try await env.withApp { app in
                 try await TenantScope(connection: app).with(attempt) { tx, context in
                     _ = try tx.query("""
                         INSERT INTO recon_match_sets (tenant_id, run_id, period, flow, store_id, rule, anchor_type, counter_type, currency,
-                                                      match_ids, anchor_ids, counter_ids, left_amounts, right_amounts, created_by)
+                                                      first_match_id, last_match_id, match_ids, anchor_ids, counter_ids, left_amounts,
+                                                      right_amounts, created_by)
                         VALUES ($1, 1, '2026-10-01', 'orders', $2, 'exact:order_no', 'order', 'transaction', 'CNY',
-                                '{1}', '{1}', '{1}', '{1}', '{1}', 'x')
+                                1, 1, '{1}', '{1}', '{1}', '{1}', '{1}', 'x')
                         """, [try context.requireTenant(), s2])
                 }
             }
+            Issue.record("a user of store s1 wrote a match set of store s2")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "42501", "refused by row-level security: \(error)")
         }
     }
 
@@ -244,6 +265,18 @@ struct MatchSetTests {
         }
         let orders = summary.rows.filter { $0.flow == "orders" }.map { "\($0.store ?? "-") \($0.records) \($0.matched) \($0.exceptions)" }
         #expect(orders == ["s1 5 4 1", "s2 2 1 1"])
+
+        // Records by id, from sets, rows and allocations alike, and nothing for an unknown id.
+        let picked = [setIDs[0], setIDs[3], split.matchID, try #require(all.first { $0.rule == "amount+date" }).matchID, -1]
+        let records = try await env.ownerRows("""
+            SELECT match_id::text, side, record_type, amount::text FROM recon_match_records_of($1, $2::bigint[]) ORDER BY 1, 2, 4
+            """, [tenant.id, picked])
+        let expected = try await env.ownerRows("""
+            SELECT match_id::text, side, record_type, amount::text FROM recon_match_records
+            WHERE tenant_id = $1 AND match_id = ANY ($2::bigint[]) ORDER BY 1, 2, 4
+            """, [tenant.id, picked])
+        #expect(records.count == 9)
+        #expect(records == expected)
 
         let automatic = try #require(setIDs.first)
         do {

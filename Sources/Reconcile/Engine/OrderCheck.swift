@@ -204,11 +204,14 @@ enum OrderCheck {
         let compact = try tx.query("""
             WITH written AS (
                 INSERT INTO recon_match_sets (tenant_id, run_id, period, flow, store_id, rule, anchor_type, counter_type, currency,
-                                              match_ids, anchor_ids, counter_ids, left_amounts, right_amounts, created_by)
+                                              first_match_id, last_match_id, match_ids, anchor_ids, counter_ids, left_amounts,
+                                              right_amounts, created_by)
                 SELECT s.tenant_id, s.run_id, s.period, 'orders', g.store_id, 'exact:order_no', 'order', 'transaction', g.currency,
-                       g.match_ids, g.anchor_ids, g.counter_ids, g.left_amounts, g.right_amounts, s.actor
+                       g.first_match_id, g.last_match_id, g.match_ids, g.anchor_ids, g.counter_ids, g.left_amounts, g.right_amounts,
+                       s.actor
                 FROM (
-                    SELECT o.store_id, o.currency, array_agg(o.match_id) AS match_ids, array_agg(o.order_id) AS anchor_ids,
+                    SELECT o.store_id, o.currency, min(o.match_id) AS first_match_id, max(o.match_id) AS last_match_id,
+                           array_agg(o.match_id) AS match_ids, array_agg(o.order_id) AS anchor_ids,
                            array_agg(o.sale_txn) AS counter_ids, array_agg(o.left_amount) AS left_amounts,
                            array_agg(o.sale_gross) AS right_amounts
                     FROM (

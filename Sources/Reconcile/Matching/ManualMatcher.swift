@@ -93,15 +93,13 @@ public enum ManualMatcher {
     public static func remove(matchID: Int64, context: AccessContext, on tx: isolated PostgresConnection) throws {
         try context.require("match.manual", to: "remove matches")
         let tenant = try context.requireTenant()
-        // A match kept in a set (recon_match_list unnests them) is automatic; sets are read only
-        // when no row has the id.
-        var found = try tx.query("SELECT manual, to_char(period, 'YYYY-MM') FROM recon_matches WHERE tenant_id = $1 AND match_id = $2",
-                                 [tenant, matchID])
-        if found.isEmpty {
-            found = try tx.query("""
-                SELECT manual, to_char(period, 'YYYY-MM') FROM recon_match_list WHERE tenant_id = $1 AND match_id = $2
-                """, [tenant, matchID])
-        }
+        // A match kept in a set is automatic (sets are never manual).
+        let found = try tx.query("""
+            SELECT manual, to_char(period, 'YYYY-MM') FROM recon_matches WHERE tenant_id = $1 AND match_id = $2
+            UNION ALL
+            SELECT false, to_char(period, 'YYYY-MM') FROM recon_match_sets
+            WHERE tenant_id = $1 AND $2 BETWEEN first_match_id AND last_match_id AND $2 = ANY (match_ids)
+            """, [tenant, matchID])
         guard let row = found.first else { throw ReconcileError(.notFound, "no match \(matchID) (or you may not see it)") }
         try PeriodLock.requireOpen(try ReconPeriod(parsing: try row.decode(String.self, at: 1)), tenantID: tenant, on: tx)
         guard try row.decode(Bool.self, at: 0) else {
@@ -146,12 +144,12 @@ public enum ManualMatcher {
                                  left: [], right: [], exceptionsResolved: 0))
         }
         guard !matches.isEmpty else { return [] }
-        // The records of the whole page in one statement: every statement on the view reads the
-        // tenant's match sets once.
+        // The records of the whole page in one statement, reading only the match sets that hold
+        // one of its matches (recon_match_records would read every set of the tenant).
         let position = Dictionary(uniqueKeysWithValues: matches.enumerated().map { ($0.element.matchID, $0.offset) })
         for allocation in try tx.query("""
-            SELECT match_id, side, record_type, record_id, store_id, currency::text, amount FROM recon_match_records
-            WHERE tenant_id = $1 AND match_id = ANY ($2::bigint[]) ORDER BY match_id, side, record_type, record_id
+            SELECT match_id, side, record_type, record_id, store_id, currency::text, amount FROM recon_match_records_of($1, $2::bigint[])
+            ORDER BY match_id, side, record_type, record_id
             """, [tenant, matches.map(\.matchID)]) {
             let (id, side, type, recordID, store, currency, amount) = try allocation.decode((Int64, String, String, Int64, Int64?, String, Int64).self)
             guard let index = position[id] else { continue }

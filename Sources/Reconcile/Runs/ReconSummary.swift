@@ -134,9 +134,8 @@ public struct ReconSummary: Sendable, Codable {
             SELECT m.flow, m.counter_type, m.counter_id FROM bounds b JOIN recon_matches m ON m.tenant_id = b.tenant_id
             WHERE m.counter_id IS NOT NULL
             UNION
-            SELECT s.flow, s.anchor_type, e.record_id
+            SELECT s.flow, s.anchor_type, unnest(s.anchor_ids)
             FROM bounds b JOIN recon_match_sets s ON s.tenant_id = b.tenant_id AND s.period = b.period
-            CROSS JOIN LATERAL unnest(s.anchor_ids) AS e (record_id)
         ), excepted AS (
             SELECT e.record_type, e.record_id, bool_or(e.status IN ('open', 'in_review')) AS open
             FROM bounds b JOIN recon_exceptions e ON e.tenant_id = b.tenant_id AND e.period = b.period
