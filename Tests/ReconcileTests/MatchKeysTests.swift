@@ -62,8 +62,11 @@ struct MatchKeysTests {
     func looseMatches(_ tenant: EngineTenant) async throws -> [[String?]] {
         try await EngineEnvironment.get().ownerRows("""
             SELECT m.rule, m.confidence::text, o.order_no, t.transaction_no
-            FROM recon_matches m JOIN orders o ON o.tenant_id = m.tenant_id AND o.order_id = m.anchor_id
-            JOIN platform_transactions t ON t.tenant_id = m.tenant_id AND t.txn_id = m.counter_id
+            FROM recon_match_list m
+            JOIN recon_match_records l ON l.tenant_id = m.tenant_id AND l.match_id = m.match_id AND l.side = 'left'
+            JOIN recon_match_records r ON r.tenant_id = m.tenant_id AND r.match_id = m.match_id AND r.side = 'right'
+            JOIN orders o ON o.tenant_id = m.tenant_id AND o.order_id = l.record_id AND l.record_type = 'order'
+            JOIN platform_transactions t ON t.tenant_id = m.tenant_id AND t.txn_id = r.record_id AND r.record_type = 'transaction'
             WHERE m.tenant_id = $1 AND m.flow = 'orders' AND m.rule LIKE 'amount+date%' ORDER BY o.order_no
             """, [tenant.id])
     }

@@ -195,24 +195,53 @@ enum OrderCheck {
             """)
     }
 
+    /// The most matches one row of `recon_match_sets` holds (a slice of consecutive match ids):
+    /// 2 MB an array, so that reading one match never loads a store's whole month.
+    static let matchSetSize = 250_000
+
     /// One match per order with its sales and refunds: one-to-one for a single sale, one-to-many
-    /// for split payments or refunds; the loose pairs one-to-one with a lower confidence. Written
-    /// straight to `recon_matches` (a million rows for a large merchant: no copy through a
-    /// temporary table). A one-to-one match in one currency keeps its two records on its own row
-    /// (`counter_*`) and is written without returning anything; only the others, a few percent,
-    /// get allocations, written with the match ids they return.
+    /// for split payments or refunds; the loose pairs one-to-one with a lower confidence.
+    ///
+    /// The clean one-to-one matches (one sale, no refund, one currency: a million for a large
+    /// merchant) go to `recon_match_sets`, a row per store, currency and slice of
+    /// ``matchSetSize`` match ids with one match per array position; each still gets its own id
+    /// from `recon_matches`' sequence. A million rows of `recon_matches` cost seconds to write
+    /// and as much to delete on a re-run; the arrays cost a fraction of a second and nothing to
+    /// delete. The rest, a few percent, are rows of `recon_matches`: the loose pairs keep their two
+    /// records on their own row (`counter_*`), the others get allocations, written with the match
+    /// ids they return.
     static func writeMatches(on tx: isolated PostgresConnection) throws {
+        // The sequence is looked up once (an InitPlan), not for each of a million rows.
+        let compact = try tx.query("""
+            WITH written AS (
+                INSERT INTO recon_match_sets (tenant_id, run_id, period, flow, store_id, rule, anchor_type, counter_type, currency,
+                                              first_match_id, last_match_id, match_ids, anchor_ids, counter_ids, left_amounts,
+                                              right_amounts, created_by)
+                SELECT s.tenant_id, s.run_id, s.period, 'orders', g.store_id, 'exact:order_no', 'order', 'transaction', g.currency,
+                       g.first_match_id, g.last_match_id, g.match_ids, g.anchor_ids, g.counter_ids, g.left_amounts, g.right_amounts,
+                       s.actor
+                FROM (
+                    SELECT o.store_id, o.currency, min(o.match_id) AS first_match_id, max(o.match_id) AS last_match_id,
+                           array_agg(o.match_id) AS match_ids, array_agg(o.order_id) AS anchor_ids,
+                           array_agg(o.sale_txn) AS counter_ids, array_agg(o.left_amount) AS left_amounts,
+                           array_agg(o.sale_gross) AS right_amounts
+                    FROM (
+                        SELECT nextval((SELECT pg_get_serial_sequence('recon_matches', 'match_id')::regclass)) AS match_id,
+                               o.store_id, o.currency, o.order_id, o.sale_txn, coalesce(o.paid_amount, o.sale_gross, 0) AS left_amount,
+                               o.sale_gross
+                        FROM r_orders o
+                        WHERE NOT o.manual AND o.sales = 1 AND o.refunds = 0 AND NOT o.foreign_currency
+                    ) o
+                    GROUP BY o.store_id, o.currency, o.match_id / $1
+                ) g CROSS JOIN r_scope s
+                RETURNING cardinality(match_ids) AS matches
+            )
+            SELECT coalesce(sum(matches), 0)::bigint FROM written
+            """, [Int64(matchSetSize)])[0].decode(Int64.self, at: 0)
         let columns = """
             INSERT INTO recon_matches (tenant_id, run_id, anchor_type, anchor_id, counter_type, counter_id, currency, left_amount,
                                        right_amount, period, flow, store_id, shape, rule, confidence, created_by)
             """
-        let compact = try tx.query(columns + """
-            SELECT s.tenant_id, s.run_id, 'order', o.order_id, 'transaction', o.sale_txn, o.currency,
-                   coalesce(o.paid_amount, o.sale_gross, 0), o.sale_gross, s.period, 'orders', o.store_id, 'one_to_one',
-                   'exact:order_no', 1, s.actor
-            FROM r_orders o CROSS JOIN r_scope s
-            WHERE NOT o.manual AND o.sales = 1 AND o.refunds = 0 AND NOT o.foreign_currency
-            """).affectedRows
         let loose = try tx.query(columns + """
             SELECT s.tenant_id, s.run_id, 'order', l.order_id, 'transaction', l.txn_id, l.currency, l.paid_amount, l.gross,
                    s.period, 'orders', l.store_id, 'one_to_one', l.rule, l.confidence, s.actor
@@ -243,7 +272,7 @@ enum OrderCheck {
                  AND (t.occurred_at >= s.starts_at - interval '1 day' OR t.occurred_at IS NULL)
             WHERE NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'transaction' AND m.record_id = t.txn_id)
             """)
-        try MatchCount.add(flow: "orders", rule: "exact:order_no", count: compact + spread, on: tx)
+        try MatchCount.add(flow: "orders", rule: "exact:order_no", count: Int(compact) + spread, on: tx)
         if loose > 0 {
             try tx.query("INSERT INTO r_match_count (flow, rule, matches) SELECT 'orders', rule, count(*) FROM r_loose GROUP BY rule")
         }

@@ -4,9 +4,14 @@ import PostgresClient
 /// exceptions (keeping the status, assignee and history of those found before) and clears the
 /// untouched exceptions of the scope that the run no longer finds.
 enum ResultWriter {
-    /// Deletes the automatic matches of earlier runs over the same period, flows and store, and
-    /// their allocations.
+    /// Deletes the automatic matches of earlier runs over the same period, flows and store: their
+    /// rows with their allocations, and their sets (a few rows however many matches they hold).
     static func deletePreviousMatches(flows: [ReconFlow], on tx: isolated PostgresConnection) throws {
+        try tx.query("""
+            DELETE FROM recon_match_sets m USING r_scope s
+            WHERE m.tenant_id = s.tenant_id AND m.period = s.period AND m.flow = ANY ($1::text[])
+              AND (s.store_id IS NULL OR m.store_id = s.store_id)
+            """, [flows.map(\.rawValue)])
         try tx.query("""
             DELETE FROM recon_allocations a USING recon_matches m, r_scope s
             WHERE a.tenant_id = s.tenant_id AND m.tenant_id = s.tenant_id AND m.match_id = a.match_id

@@ -3,9 +3,9 @@ import PostgresClient
 /// The temporary tables the stages of a run fill before their rows are written for good:
 /// `r_match`/`r_alloc` (the matches of the smaller flows, with ids drawn from `recon_matches`'
 /// own sequence so the allocations can refer to them before they exist; the order check, with a
-/// match per order, writes its matches straight to the tables) and `r_exc` (exceptions found), plus
-/// `r_manual`, the records people matched by hand, which no stage touches, and `r_match_count`
-/// (see `MatchCount`).
+/// match per order, writes its matches straight to the tables, most of them as match sets) and
+/// `r_exc` (exceptions found), plus `r_manual`, the records people matched by hand, which no
+/// stage touches, and `r_match_count` (see `MatchCount`).
 enum RunTables {
     static func create(on tx: isolated PostgresConnection) throws {
         try tx.query("DROP TABLE IF EXISTS pg_temp.r_match, pg_temp.r_alloc, pg_temp.r_exc, pg_temp.r_manual, pg_temp.r_match_count")

@@ -93,8 +93,13 @@ public enum ManualMatcher {
     public static func remove(matchID: Int64, context: AccessContext, on tx: isolated PostgresConnection) throws {
         try context.require("match.manual", to: "remove matches")
         let tenant = try context.requireTenant()
-        let found = try tx.query("SELECT manual, to_char(period, 'YYYY-MM') FROM recon_matches WHERE tenant_id = $1 AND match_id = $2",
-                                 [tenant, matchID])
+        // A match kept in a set is automatic (sets are never manual).
+        let found = try tx.query("""
+            SELECT manual, to_char(period, 'YYYY-MM') FROM recon_matches WHERE tenant_id = $1 AND match_id = $2
+            UNION ALL
+            SELECT false, to_char(period, 'YYYY-MM') FROM recon_match_sets
+            WHERE tenant_id = $1 AND $2 BETWEEN first_match_id AND last_match_id AND $2 = ANY (match_ids)
+            """, [tenant, matchID])
         guard let row = found.first else { throw ReconcileError(.notFound, "no match \(matchID) (or you may not see it)") }
         try PeriodLock.requireOpen(try ReconPeriod(parsing: try row.decode(String.self, at: 1)), tenantID: tenant, on: tx)
         guard try row.decode(Bool.self, at: 0) else {
@@ -118,14 +123,15 @@ public enum ManualMatcher {
         }
     }
 
-    /// Matches of a period, manual ones or all, with their records.
+    /// Matches of a period, manual ones or all, newest first, with their records: the rows of
+    /// `recon_matches` and the elements of the runs' match sets alike (`recon_match_list`).
     public static func list(period: ReconPeriod?, flow: ReconFlow?, manualOnly: Bool, limit: Int, context: AccessContext,
                             on tx: isolated PostgresConnection) throws -> [Match] {
         try context.require("order.view_financial", to: "see matches")
         let tenant = try context.requireTenant()
         let rows = try tx.query("""
             SELECT m.match_id, m.flow, to_char(m.period, 'YYYY-MM'), m.shape, m.rule, m.manual, m.reason, m.created_by
-            FROM recon_matches m
+            FROM recon_match_list m
             WHERE m.tenant_id = $1 AND ($2::date IS NULL OR m.period = $2::date) AND ($3::text IS NULL OR m.flow = $3::text)
               AND (m.manual OR NOT $4::boolean)
             ORDER BY m.match_id DESC LIMIT $5
@@ -133,19 +139,23 @@ public enum ManualMatcher {
         var matches: [Match] = []
         for row in rows {
             let (id, flowText, periodText, shape, rule, manual) = try row.decode((Int64, String, String, String, String, Bool).self)
-            var match = Match(matchID: id, flow: ReconFlow(rawValue: flowText) ?? .orders, period: periodText, shape: shape, rule: rule,
-                              manual: manual, reason: try row.decode(String?.self, at: 6), createdBy: try row.decode(String.self, at: 7),
-                              left: [], right: [], exceptionsResolved: 0)
-            for allocation in try tx.query("""
-                SELECT side, record_type, record_id, store_id, currency::text, amount FROM recon_match_records
-                WHERE tenant_id = $1 AND match_id = $2 ORDER BY side, record_type, record_id
-                """, [tenant, id]) {
-                let (side, type, recordID, store, currency, amount) = try allocation.decode((String, String, Int64, Int64?, String, Int64).self)
-                let record = ResolvedRecord(type: RecordType(rawValue: type) ?? .order, id: recordID, reference: "",
-                                            storeID: store, currency: currency, amount: amount, period: nil)
-                if side == "left" { match.left.append(record) } else { match.right.append(record) }
-            }
-            matches.append(match)
+            matches.append(Match(matchID: id, flow: ReconFlow(rawValue: flowText) ?? .orders, period: periodText, shape: shape, rule: rule,
+                                 manual: manual, reason: try row.decode(String?.self, at: 6), createdBy: try row.decode(String.self, at: 7),
+                                 left: [], right: [], exceptionsResolved: 0))
+        }
+        guard !matches.isEmpty else { return [] }
+        // The records of the whole page in one statement, reading only the match sets that hold
+        // one of its matches (recon_match_records would read every set of the tenant).
+        let position = Dictionary(uniqueKeysWithValues: matches.enumerated().map { ($0.element.matchID, $0.offset) })
+        for allocation in try tx.query("""
+            SELECT match_id, side, record_type, record_id, store_id, currency::text, amount FROM recon_match_records_of($1, $2::bigint[])
+            ORDER BY match_id, side, record_type, record_id
+            """, [tenant, matches.map(\.matchID)]) {
+            let (id, side, type, recordID, store, currency, amount) = try allocation.decode((Int64, String, String, Int64, Int64?, String, Int64).self)
+            guard let index = position[id] else { continue }
+            let record = ResolvedRecord(type: RecordType(rawValue: type) ?? .order, id: recordID, reference: "",
+                                        storeID: store, currency: currency, amount: amount, period: nil)
+            if side == "left" { matches[index].left.append(record) } else { matches[index].right.append(record) }
         }
         return matches
     }

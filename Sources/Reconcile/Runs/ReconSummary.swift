@@ -92,6 +92,9 @@ public struct ReconSummary: Sendable, Codable {
     /// exception" even when matched; one whose exceptions are all resolved or written off as
     /// "settled"; one a rule holds back for an approval (pending or rejected) as "awaiting
     /// approval", not as reconciled; a matched one as "matched"; the rest as "unmatched".
+    /// Of the match sets (automatic one-to-one order matches, a million a month for a large
+    /// merchant) only the period's anchors are read: an order belongs to the sets of the month
+    /// it was created in, and their counters are transactions, which no row here counts.
     private static let summarySQL = """
         WITH bounds AS (
             SELECT $1::bigint AS tenant_id, $2::date AS period, $3::date AS period_end, $4::bigint AS store_id,
@@ -130,6 +133,9 @@ public struct ReconSummary: Sendable, Codable {
             UNION
             SELECT m.flow, m.counter_type, m.counter_id FROM bounds b JOIN recon_matches m ON m.tenant_id = b.tenant_id
             WHERE m.counter_id IS NOT NULL
+            UNION
+            SELECT s.flow, s.anchor_type, unnest(s.anchor_ids)
+            FROM bounds b JOIN recon_match_sets s ON s.tenant_id = b.tenant_id AND s.period = b.period
         ), excepted AS (
             SELECT e.record_type, e.record_id, bool_or(e.status IN ('open', 'in_review')) AS open
             FROM bounds b JOIN recon_exceptions e ON e.tenant_id = b.tenant_id AND e.period = b.period
