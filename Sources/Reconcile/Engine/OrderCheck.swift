@@ -51,7 +51,7 @@ enum OrderCheck {
                 FROM platform_transactions t
                 WHERE t.tenant_id = $1 AND t.ref_key IS NOT NULL AND t.type IN ('sale', 'refund', 'fee', 'commission')
                   AND (t.occurred_at >= $2::timestamptz - interval '1 day' OR t.occurred_at IS NULL)
-                  \(try unlessManualTransaction("t", on: tx))
+                  \(try RunTables.unlessMatchedByHand(transaction: "t", on: tx))
                 GROUP BY 1
             )
             SELECT o.order_id, o.store_id, o.channel, o.order_no, coalesce(o.ref, x.ref) AS ref, o.status, o.created_at, o.paid_at,
@@ -97,7 +97,7 @@ enum OrderCheck {
             WHERE t.type = 'sale' AND (s.store_id IS NULL OR t.store_id = s.store_id)
               AND t.occurred_at >= s.starts_at AND t.occurred_at < s.ends_at + make_interval(days => s.settlement_lag_days)
               AND (t.ref_key IS NULL OR t.ref_key IN (SELECT ref FROM r_orphan_refs))
-              AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'transaction' AND m.record_id = t.txn_id)
+              \(try RunTables.unlessMatchedByHand(transaction: "t", on: tx))
             """)
         // A reference to an order outside this run (another month, another store) is not free.
         try tx.query("""
@@ -272,7 +272,7 @@ enum OrderCheck {
             JOIN r_scope s ON true
             JOIN platform_transactions t ON t.tenant_id = s.tenant_id AND t.ref_key = o.ref AND t.type IN ('sale', 'refund')
                  AND (t.occurred_at >= s.starts_at - interval '1 day' OR t.occurred_at IS NULL)
-            WHERE true \(try unlessManualTransaction("t", on: tx))
+            WHERE true \(try RunTables.unlessMatchedByHand(transaction: "t", on: tx))
             """)
         try MatchCount.add(flow: "orders", rule: "exact:order_no", count: Int(compact) + spread, on: tx)
         if loose > 0 {
@@ -418,16 +418,6 @@ enum OrderCheck {
     /// Runs `body` with a work memory large enough to sort or hash a month of a large merchant's
     /// orders in memory (a million rows of a few keys: about 100 MB), then restores the run's.
     /// Only the two statements that sort all orders get it, so a run's peak stays bounded.
-    /// `AND NOT EXISTS (...)`: the transaction under `alias` was not matched by hand; or nothing,
-    /// when no transaction was. Almost every run has none, and the anti-join the planner picks
-    /// for an empty table still costs a probe per row: half a second over a month's million
-    /// transactions. The text is fixed (no user data): the alias is the caller's own literal.
-    private static func unlessManualTransaction(_ alias: String, on tx: isolated PostgresConnection) throws -> String {
-        let any = try tx.query("SELECT EXISTS (SELECT 1 FROM r_manual WHERE record_type = 'transaction')")[0].decode(Bool.self, at: 0)
-        guard any else { return "" }
-        return "AND NOT EXISTS (SELECT 1 FROM r_manual m WHERE m.record_type = 'transaction' AND m.record_id = \(alias).txn_id)"
-    }
-
     private static func withSortMemory<T>(on tx: isolated PostgresConnection,
                                           _ body: (isolated PostgresConnection) throws -> T) throws -> T {
         let workMemory = try tx.query("SELECT current_setting('work_mem')")[0].decode(String.self, at: 0)
